@@ -1,0 +1,172 @@
+"""Run one job in a child process (spawn), so that a framework's crash, abort or
+out-of-memory never takes the caller down, and cancelling is instant.
+
+The child sends messages through a pipe: ``("progress", fraction, message)``,
+``("temp", path)`` for every temporary output it creates, then exactly one of
+``("done", result)`` or ``("error", is_user_error, message, details)``. A child that dies
+without a final message is reported as a failure with its exit code. Killing a child
+removes the temporary outputs it announced, so no partial file is left behind.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import multiprocessing as mp
+import os
+import signal
+import traceback
+from dataclasses import dataclass
+from multiprocessing.connection import Connection, wait
+from typing import Any
+
+from opscope import atomic
+from opscope.backend.jobs import JobSpec, run_job
+from opscope.errors import OpscopeError
+
+
+@dataclass
+class JobEvent:
+    """What a running job reported: kind is progress, done, error or died."""
+
+    kind: str
+    fraction: float = 0.0
+    message: str = ""
+    result: dict[str, Any] | None = None
+    details: str = ""
+    user_error: bool = False
+
+
+def _child_main(spec_data: dict[str, Any], conn: Connection) -> None:
+    atomic.set_temp_listener(lambda path: conn.send(("temp", path)))
+
+    def progress(fraction: float, message: str) -> None:
+        conn.send(("progress", float(fraction), str(message)))
+
+    try:
+        result = run_job(JobSpec.from_dict(spec_data), progress)
+        conn.send(("done", result))
+    except OpscopeError as exc:
+        conn.send(("error", True, str(exc), traceback.format_exc()))
+    except BaseException as exc:  # a programming error: report it with its traceback
+        message = f"{type(exc).__name__}: {exc}"
+        conn.send(("error", False, message, traceback.format_exc()))
+    finally:
+        conn.close()
+
+
+def _describe_exit(code: int | None) -> str:
+    if code is not None and code < 0:
+        try:
+            name = signal.Signals(-code).name
+        except ValueError:
+            name = f"signal {-code}"
+        return f"the job's process was killed by {name}"
+    return f"the job's process exited with code {code} before reporting a result"
+
+
+class JobProcess:
+    """One job running in a spawned child process."""
+
+    def __init__(self, spec: JobSpec) -> None:
+        self.spec = spec
+        ctx = mp.get_context("spawn")
+        self._conn, child_conn = ctx.Pipe(duplex=False)
+        self._process = ctx.Process(
+            target=_child_main, args=(spec.to_dict(), child_conn), daemon=True, name=spec.label
+        )
+        self._process.start()
+        child_conn.close()
+        self._temps: list[str] = []
+        self._finished = False
+
+    @property
+    def pid(self) -> int | None:
+        return self._process.pid
+
+    def events(self, timeout: float) -> list[JobEvent]:
+        """Wait up to ``timeout`` seconds and return what the job reported meanwhile."""
+        if self._finished:
+            return []
+        ready = wait([self._conn, self._process.sentinel], timeout)
+        events: list[JobEvent] = []
+        if self._conn in ready:
+            events.extend(self._drain())
+        if not self._finished and self._process.sentinel in ready:
+            events.extend(self._drain())
+            if not self._finished:
+                self._process.join(1.0)
+                self._finish()
+                self._remove_temps()
+                events.append(JobEvent("died", message=_describe_exit(self._process.exitcode)))
+        return events
+
+    def _drain(self) -> list[JobEvent]:
+        events = []
+        while not self._finished:
+            try:
+                if not self._conn.poll():
+                    break
+                message = self._conn.recv()
+            except (EOFError, OSError):
+                break
+            event = self._decode(message)
+            if event is not None:
+                events.append(event)
+        return events
+
+    def _decode(self, message: tuple) -> JobEvent | None:
+        tag = message[0]
+        if tag == "temp":
+            self._temps.append(message[1])
+            return None
+        if tag == "progress":
+            return JobEvent("progress", fraction=message[1], message=message[2])
+        self._finish()
+        if tag == "done":
+            return JobEvent("done", fraction=1.0, result=message[1])
+        self._remove_temps()
+        return JobEvent("error", user_error=message[1], message=message[2], details=message[3])
+
+    def _finish(self) -> None:
+        self._finished = True
+        self._process.join(5.0)
+        self._conn.close()
+
+    def _remove_temps(self) -> None:
+        for path in self._temps:
+            atomic.remove_path(path)
+
+    def kill(self) -> None:
+        """Kill the child at once; safe to call from any thread (the owner then calls cancel)."""
+        if self._finished or self._process.pid is None:
+            return
+        with contextlib.suppress(ProcessLookupError):
+            os.kill(self._process.pid, signal.SIGKILL)
+
+    def cancel(self) -> None:
+        """Kill the child now and remove its partial outputs."""
+        if self._finished:
+            return
+        self._process.kill()
+        self._process.join(5.0)
+        self._finished = True
+        self._conn.close()
+        self._remove_temps()
+
+
+def run_in_child(spec: JobSpec, progress=None, poll: float = 0.1) -> dict[str, Any]:
+    """Run ``spec`` in a child process and wait for it (used by the CLI and tests)."""
+    job = JobProcess(spec)
+    while True:
+        for event in job.events(poll):
+            if event.kind == "progress" and progress is not None:
+                progress(event.fraction, event.message)
+            elif event.kind == "done":
+                return event.result or {}
+            elif event.kind == "error" and event.user_error:
+                raise OpscopeError(event.message)
+            elif event.kind in ("error", "died"):
+                raise RuntimeError(f"{event.message}\n{event.details}".strip())
+
+
+__all__ = ["JobEvent", "JobProcess", "run_in_child"]

@@ -1,0 +1,42 @@
+"""The status bar's job indicator: what runs, how far it is, and a Cancel button."""
+
+from __future__ import annotations
+
+from PySide6.QtCore import Signal
+from PySide6.QtWidgets import QHBoxLayout, QLabel, QProgressBar, QPushButton, QWidget
+
+
+class JobStatus(QWidget):
+    cancel_clicked = Signal()
+
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.label = QLabel("Ready", self)
+        self.bar = QProgressBar(self)
+        self.bar.setRange(0, 1000)
+        self.bar.setFixedWidth(220)
+        self.bar.setTextVisible(False)
+        self.cancel_button = QPushButton("Cancel", self)
+        self.cancel_button.setToolTip("Stop the running job (Esc)")
+        self.cancel_button.clicked.connect(self.cancel_clicked)
+        layout = QHBoxLayout(self)
+        layout.setContentsMargins(0, 0, 0, 0)
+        layout.addWidget(self.label)
+        layout.addWidget(self.bar)
+        layout.addWidget(self.cancel_button)
+        self.set_idle()
+
+    def set_running(self, title: str) -> None:
+        self.label.setText(title)
+        self.bar.setValue(0)
+        self.bar.setVisible(True)
+        self.cancel_button.setVisible(True)
+
+    def set_progress(self, fraction: float, message: str, title: str) -> None:
+        self.bar.setValue(int(max(0.0, min(1.0, fraction)) * 1000))
+        self.label.setText(f"{title}: {message}" if message else title)
+
+    def set_idle(self, message: str = "Ready") -> None:
+        self.label.setText(message)
+        self.bar.setVisible(False)
+        self.cancel_button.setVisible(False)

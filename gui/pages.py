@@ -1,0 +1,17 @@
+"""Which page shows which job's result."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from PySide6.QtWidgets import QWidget
+
+from opscope.gui.result_page import ResultPage
+
+
+def page_for_result(kind: str, result: dict[str, Any], parent: QWidget | None = None) -> QWidget:
+    if kind == "import_trace":
+        from opscope.gui.trace_page import TracePage
+
+        return TracePage(result, parent)
+    return ResultPage(result, parent)

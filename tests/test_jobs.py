@@ -1,0 +1,53 @@
+"""Jobs run in-process (as the CLI does) and in a spawned child (as the GUI does)."""
+
+import os
+
+import pytest
+
+from opscope.backend.jobs import JobSpec, run_job
+from opscope.backend.runner import JobProcess, run_in_child
+from opscope.errors import OpscopeError
+
+
+def test_spec_round_trips_through_a_dict():
+    spec = JobSpec("import_trace", {"path": "/x/y.json"}, title="Importing y.json")
+    assert JobSpec.from_dict(spec.to_dict()) == spec
+
+
+def test_job_runs_in_process_and_reports_progress():
+    seen = []
+    result = run_job(JobSpec("job_functions:count_job", {"steps": 3}), lambda f, m: seen.append(f))
+    assert result == {"pid": os.getpid(), "steps": 3}
+    assert seen == pytest.approx([1 / 3, 2 / 3, 1.0])
+
+
+def test_job_runs_in_a_child_process():
+    seen = []
+    result = run_in_child(JobSpec("job_functions:count_job", {"steps": 5}), lambda f, m: seen.append(m))
+    assert result["pid"] != os.getpid()
+    assert seen == [f"step {i} of 5" for i in range(1, 6)]
+
+
+def test_user_error_in_child_is_an_opscope_error():
+    with pytest.raises(OpscopeError, match="not a model"):
+        run_in_child(JobSpec("job_functions:bad_input_job", {"path": "junk.bin"}))
+
+
+def test_child_that_aborts_is_reported_with_its_signal():
+    with pytest.raises(RuntimeError, match="SIGABRT"):
+        run_in_child(JobSpec("job_functions:abort_job"))
+
+
+def test_unknown_kind_fails_in_child():
+    with pytest.raises(RuntimeError, match="unknown job kind"):
+        run_in_child(JobSpec("no_such_kind"))
+
+
+def test_cancel_kills_the_child_and_leaves_no_output(tmp_path):
+    output = tmp_path / "out.bin"
+    job = JobProcess(JobSpec("job_functions:slow_write_job", {"output": str(output)}))
+    while not any(e.kind == "progress" for e in job.events(0.5)):
+        pass
+    job.cancel()
+    assert not output.exists()
+    assert list(tmp_path.iterdir()) == []
