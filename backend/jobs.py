@@ -37,7 +37,9 @@ class JobSpec:
 
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> JobSpec:
-        return cls(kind=data["kind"], params=dict(data.get("params", {})), title=data.get("title", ""))
+        return cls(
+            kind=data["kind"], params=dict(data.get("params", {})), title=data.get("title", "")
+        )
 
     @property
     def label(self) -> str:

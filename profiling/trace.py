@@ -144,9 +144,13 @@ def save_trace(trace: Trace, path: str | Path) -> None:
 def load_trace(path: str | Path) -> Trace:
     with np.load(path, allow_pickle=False) as data:
         header = json.loads(data["header"].tobytes())
-        columns = {name: data[name].astype(dtype, copy=False) for name, dtype in SLICE_COLUMNS.items()}
+        columns = {
+            name: data[name].astype(dtype, copy=False) for name, dtype in SLICE_COLUMNS.items()
+        }
         counters = [
-            CounterSeries(c["name"], c["process"], data[f"counter{i}_ts_ns"], data[f"counter{i}_values"])
+            CounterSeries(
+                c["name"], c["process"], data[f"counter{i}_ts_ns"], data[f"counter{i}_values"]
+            )
             for i, c in enumerate(header["counters"])
         ]
         return Trace(

@@ -31,7 +31,13 @@ def worker(qtbot):
 def test_file_menu_has_the_actions(window):
     file_menu = window.menuBar().actions()[0].menu()
     texts = [a.text().replace("&", "") for a in file_menu.actions() if a.text()]
-    for expected in ("Open Model…", "Open Trace…", "Open Recent", "Export Optimized Model…", "Quit"):
+    for expected in (
+        "Open Model…",
+        "Open Trace…",
+        "Open Recent",
+        "Export Optimized Model…",
+        "Quit",
+    ):
         assert expected in texts
     assert window.open_model_action.shortcut() == QKeySequence("Ctrl+O")
     assert window.quit_action.shortcut() == QKeySequence(QKeySequence.StandardKey.Quit)
@@ -105,7 +111,10 @@ def test_dropping_a_file_opens_it(window, tmp_path):
     mime = QMimeData()
     mime.setUrls([QUrl.fromLocalFile(str(junk))])
     event = QDropEvent(
-        QPointF(10, 10), Qt.DropAction.CopyAction, mime, Qt.MouseButton.LeftButton,
+        QPointF(10, 10),
+        Qt.DropAction.CopyAction,
+        mime,
+        Qt.MouseButton.LeftButton,
         Qt.KeyboardModifier.NoModifier,
     )
     window.dropEvent(event)

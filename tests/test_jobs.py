@@ -23,7 +23,9 @@ def test_job_runs_in_process_and_reports_progress():
 
 def test_job_runs_in_a_child_process():
     seen = []
-    result = run_in_child(JobSpec("job_functions:count_job", {"steps": 5}), lambda f, m: seen.append(m))
+    result = run_in_child(
+        JobSpec("job_functions:count_job", {"steps": 5}), lambda f, m: seen.append(m)
+    )
     assert result["pid"] != os.getpid()
     assert seen == [f"step {i} of 5" for i in range(1, 6)]
 
