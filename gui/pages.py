@@ -14,4 +14,8 @@ def page_for_result(kind: str, result: dict[str, Any], parent: QWidget | None = 
         from opscope.gui.trace_page import TracePage
 
         return TracePage(result, parent)
+    if kind == "inspect_model":
+        from opscope.gui.model_page import ModelPage
+
+        return ModelPage(result, parent)
     return ResultPage(result, parent)

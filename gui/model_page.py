@@ -1,0 +1,172 @@
+"""The model page: the graph summary of an inspected model (the ``inspect`` job's result)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pyqtgraph as pg
+from PySide6.QtCore import QSortFilterProxyModel, Qt
+from PySide6.QtWidgets import (
+    QFrame,
+    QGridLayout,
+    QHBoxLayout,
+    QLabel,
+    QLineEdit,
+    QListWidget,
+    QSplitter,
+    QTableView,
+    QTabWidget,
+    QVBoxLayout,
+    QWidget,
+)
+
+from opscope.gui.count_table import RowsTableModel
+from opscope.gui.units import human_bytes, human_count
+
+CHART_TOP = 25
+FROZEN_FIELDS = ("nodes", "const", "variable", "identity", "placeholder")
+
+
+def _card(title: str, value: str, parent: QWidget) -> QFrame:
+    frame = QFrame(parent)
+    frame.setFrameShape(QFrame.Shape.StyledPanel)
+    layout = QVBoxLayout(frame)
+    caption = QLabel(title, frame)
+    caption.setStyleSheet("color: palette(mid); font-size: 11px;")
+    number = QLabel(value, frame)
+    number.setObjectName(f"card_{title.lower().replace(' ', '_')}")
+    number.setStyleSheet("font-size: 20px; font-weight: 600;")
+    number.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+    layout.addWidget(caption)
+    layout.addWidget(number)
+    return frame
+
+
+def _table(model: RowsTableModel, parent: QWidget, sortable: bool = True) -> QTableView:
+    view = QTableView(parent)
+    proxy = QSortFilterProxyModel(view)
+    proxy.setSourceModel(model)
+    proxy.setSortRole(Qt.ItemDataRole.UserRole)
+    proxy.setFilterCaseSensitivity(Qt.CaseSensitivity.CaseInsensitive)
+    view.setModel(proxy)
+    view.setSortingEnabled(sortable)
+    view.verticalHeader().setVisible(False)
+    view.horizontalHeader().setStretchLastSection(True)
+    view.setAlternatingRowColors(True)
+    view.resizeColumnsToContents()
+    return view
+
+
+def _shape(tensor: dict[str, Any]) -> str:
+    shape = tensor.get("shape")
+    if shape is None:
+        return "?"
+    return "[" + ", ".join("?" if d is None else str(d) for d in shape) + "]"
+
+
+class OpCountChart(pg.PlotWidget):
+    """Horizontal bars of the most frequent op types."""
+
+    def __init__(self, op_counts: dict[str, int], parent: QWidget | None = None) -> None:
+        super().__init__(parent, background="w")
+        top = sorted(op_counts.items(), key=lambda kv: (-kv[1], kv[0]))[:CHART_TOP][::-1]
+        self.ops = [op for op, _ in top]
+        counts = [n for _, n in top]
+        self.bars = pg.BarGraphItem(
+            x0=0, y=list(range(len(top))), height=0.7, width=counts, brush=pg.mkBrush(70, 130, 180)
+        )
+        self.addItem(self.bars)
+        axis = self.getAxis("left")
+        axis.setTicks([list(enumerate(self.ops))])
+        self.setLabel("bottom", "nodes")
+        self.setTitle(f"Top {len(top)} op types by count")
+        self.setMouseEnabled(x=False, y=False)
+        self.hideButtons()
+        self.showGrid(x=True, y=False, alpha=0.3)
+
+
+class ModelPage(QWidget):
+    def __init__(self, result: dict[str, Any], parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.result = result
+        self.path = result.get("path", "")
+        layout = QVBoxLayout(self)
+        layout.addLayout(self._cards())
+        top = QHBoxLayout()
+        top.addWidget(self._io_table(), 3)
+        if result.get("frozen"):
+            top.addWidget(self._frozen_table(), 2)
+        layout.addLayout(top, 1)
+        splitter = QSplitter(Qt.Orientation.Horizontal, self)
+        splitter.addWidget(self._op_panel())
+        self.chart = OpCountChart(result.get("op_counts", {}), splitter)
+        splitter.addWidget(self.chart)
+        splitter.setSizes([600, 900])
+        layout.addWidget(splitter, 4)
+        layout.addWidget(self._lists(), 1)
+
+    def _cards(self) -> QGridLayout:
+        r = self.result
+        opset = r.get("opset")
+        producer = r.get("producer") or "—"
+        cards = [
+            ("Format", str(r.get("format", "?"))),
+            ("Nodes", f"{r.get('nodes', 0):,}"),
+            (
+                "Parameters",
+                f"{human_count(r.get('params', 0))} ({human_bytes(r.get('param_bytes', 0))})",
+            ),
+            ("Size on disk", human_bytes(r.get("size_bytes", 0))),
+            ("Opset", f"{opset if opset is not None else '—'} · {producer}"),
+            ("Quantization nodes", f"{r.get('quant_nodes', 0):,}"),
+        ]
+        grid = QGridLayout()
+        for column, (title, value) in enumerate(cards):
+            grid.addWidget(_card(title, value, self), 0, column)
+        return grid
+
+    def _io_table(self) -> QTableView:
+        rows = [
+            [kind, t["name"], t.get("dtype", "?"), _shape(t)]
+            for kind, key in (("input", "inputs"), ("output", "outputs"))
+            for t in self.result.get(key, [])
+        ]
+        self.io_view = _table(RowsTableModel(["", "Name", "Dtype", "Shape"], rows), self, False)
+        return self.io_view
+
+    def _frozen_table(self) -> QTableView:
+        frozen = self.result["frozen"]
+        rows = [[f, self.result.get(f, 0), frozen.get(f, 0)] for f in FROZEN_FIELDS]
+        self.frozen_view = _table(
+            RowsTableModel(["Count", "As saved", "Frozen"], rows), self, False
+        )
+        return self.frozen_view
+
+    def _op_panel(self) -> QWidget:
+        panel = QWidget(self)
+        layout = QVBoxLayout(panel)
+        layout.setContentsMargins(0, 0, 0, 0)
+        self.op_filter = QLineEdit(panel)
+        self.op_filter.setPlaceholderText("Filter op types…")
+        counts = self.result.get("op_counts", {})
+        total = max(1, sum(counts.values()))
+        rows = [[op, n, round(100.0 * n / total, 1)] for op, n in counts.items()]
+        self.op_model = RowsTableModel(["Op type", "Count", "% of nodes"], rows, panel)
+        self.op_view = _table(self.op_model, panel)
+        self.op_view.sortByColumn(1, Qt.SortOrder.DescendingOrder)
+        self.op_filter.textChanged.connect(self.op_view.model().setFilterFixedString)
+        layout.addWidget(self.op_filter)
+        layout.addWidget(self.op_view)
+        return panel
+
+    def _lists(self) -> QTabWidget:
+        tabs = QTabWidget(self)
+        for title, key in (
+            ("Unused nodes", "unused_nodes"),
+            ("Unused initializers", "unused_initializers"),
+        ):
+            names = self.result.get(key, [])
+            widget = QListWidget(tabs)
+            widget.addItems(names)
+            tabs.addTab(widget, f"{title} ({len(names)})")
+        return tabs
