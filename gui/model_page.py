@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 import pyqtgraph as pg
-from PySide6.QtCore import QSortFilterProxyModel, Qt
+from PySide6.QtCore import QSettings, QSortFilterProxyModel, Qt, Signal
 from PySide6.QtWidgets import (
     QFrame,
     QGridLayout,
@@ -14,6 +14,7 @@ from PySide6.QtWidgets import (
     QLineEdit,
     QListWidget,
     QSplitter,
+    QStackedWidget,
     QTableView,
     QTabWidget,
     QVBoxLayout,
@@ -21,6 +22,8 @@ from PySide6.QtWidgets import (
 )
 
 from opscope.gui.count_table import RowsTableModel
+from opscope.gui.optimize_results import OptimizeResults
+from opscope.gui.pipeline_panel import PipelinePanel
 from opscope.gui.units import human_bytes, human_count
 
 CHART_TOP = 25
@@ -86,24 +89,63 @@ class OpCountChart(pg.PlotWidget):
 
 
 class ModelPage(QWidget):
-    def __init__(self, result: dict[str, Any], parent: QWidget | None = None) -> None:
+    """Tabs: the graph summary, and the optimization pipeline with its results."""
+
+    optimize_requested = Signal(dict)
+    profile_requested = Signal()
+
+    def __init__(
+        self, result: dict[str, Any], parent: QWidget | None = None, settings=None
+    ) -> None:
         super().__init__(parent)
         self.result = result
         self.path = result.get("path", "")
+        self.report: dict[str, Any] | None = None
+        self.tabs = QTabWidget(self)
+        self.tabs.addTab(self._summary_tab(), "Summary")
+        self.tabs.addTab(self._optimize_tab(settings or QSettings()), "Optimize")
         layout = QVBoxLayout(self)
+        layout.setContentsMargins(0, 0, 0, 0)
+        layout.addWidget(self.tabs)
+
+    def _optimize_tab(self, settings: QSettings) -> QWidget:
+        splitter = QSplitter(Qt.Orientation.Horizontal, self)
+        self.pipeline = PipelinePanel(self.result, settings, splitter)
+        self.pipeline.run_requested.connect(self.optimize_requested)
+        self.pipeline.profile_requested.connect(self.profile_requested)
+        self.results_area = QStackedWidget(splitter)
+        hint = QLabel("Choose the steps on the left and press Run.", self.results_area)
+        hint.setAlignment(Qt.AlignmentFlag.AlignCenter)
+        self.results_area.addWidget(hint)
+        splitter.setSizes([460, 1100])
+        return splitter
+
+    def show_report(self, report: dict[str, Any]) -> None:
+        """Show what the optimize job did, and let the user profile both models."""
+        self.report = report
+        results = OptimizeResults(report, self.results_area)
+        self.results_area.addWidget(results)
+        self.results_area.setCurrentWidget(results)
+        self.pipeline.profile_button.setEnabled(True)
+        self.tabs.setCurrentIndex(1)
+
+    def _summary_tab(self) -> QWidget:
+        tab = QWidget(self)
+        layout = QVBoxLayout(tab)
         layout.addLayout(self._cards())
         top = QHBoxLayout()
         top.addWidget(self._io_table(), 3)
-        if result.get("frozen"):
+        if self.result.get("frozen"):
             top.addWidget(self._frozen_table(), 2)
         layout.addLayout(top, 1)
-        splitter = QSplitter(Qt.Orientation.Horizontal, self)
+        splitter = QSplitter(Qt.Orientation.Horizontal, tab)
         splitter.addWidget(self._op_panel())
-        self.chart = OpCountChart(result.get("op_counts", {}), splitter)
+        self.chart = OpCountChart(self.result.get("op_counts", {}), splitter)
         splitter.addWidget(self.chart)
         splitter.setSizes([600, 900])
         layout.addWidget(splitter, 4)
         layout.addWidget(self._lists(), 1)
+        return tab
 
     def _cards(self) -> QGridLayout:
         r = self.result

@@ -1,0 +1,83 @@
+"""Every field of the clicked slice, with its ``args`` decoded only now, for this one slice."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from PySide6.QtWidgets import QTreeWidget, QTreeWidgetItem, QVBoxLayout, QWidget
+
+from opscope.gui.timeline.ticks import format_duration
+from opscope.profiling.trace import Trace
+
+MAX_ARG_CHILDREN = 200  # a huge list in args is shown truncated, not as 100k tree items
+
+
+class DetailsPane(QWidget):
+    def __init__(self, trace: Trace, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.trace = trace
+        self.tree = QTreeWidget()
+        self.tree.setHeaderLabels(["Field", "Value"])
+        self.tree.setColumnWidth(0, 130)
+        self.tree.setAlternatingRowColors(True)
+        layout = QVBoxLayout(self)
+        layout.setContentsMargins(0, 0, 0, 0)
+        layout.addWidget(self.tree)
+        self.show_slice(-1)
+
+    def fields(self, index: int) -> dict[str, str]:
+        """The slice's fields as text, in display order."""
+        trace = self.trace
+        lane = trace.lanes[int(trace.lane[index])]
+        start = int(trace.start_ns[index]) - trace.t0_ns
+        return {
+            "Name": trace.names[int(trace.name[index])],
+            "Op type": trace.ops[int(trace.op[index])],
+            "Category": trace.categories[int(trace.category[index])],
+            "Process": lane.process,
+            "Thread": lane.label,
+            "Start": format_duration(start, 9),
+            "Duration": format_duration(int(trace.dur_ns[index]), 6),
+            "Self time": format_duration(int(trace.self_ns[index]), 6),
+            "Depth": str(int(trace.depth[index])),
+            "Event #": str(index),
+        }
+
+    def show_slice(self, index: int) -> None:
+        self.tree.clear()
+        if index < 0:
+            QTreeWidgetItem(self.tree, ["", "Click a slice in the timeline to see its details"])
+            return
+        for key, value in self.fields(index).items():
+            QTreeWidgetItem(self.tree, [key, value])
+        args = QTreeWidgetItem(self.tree, ["args", ""])
+        self._add_value(args, self.trace.args_of(index))
+        args.setExpanded(True)
+
+    def value_of(self, field: str) -> str | None:
+        """The text shown for a top-level field or an ``args`` key (for tests and copy)."""
+        for item in self._items(self.tree.invisibleRootItem()):
+            if item.text(0) == field:
+                return item.text(1)
+        return None
+
+    def _items(self, parent: QTreeWidgetItem):
+        for i in range(parent.childCount()):
+            child = parent.child(i)
+            yield child
+            yield from self._items(child)
+
+    def _add_value(self, parent: QTreeWidgetItem, value: Any) -> None:
+        if isinstance(value, dict):
+            entries = list(value.items())
+        elif isinstance(value, list):
+            entries = [(f"[{i}]", v) for i, v in enumerate(value)]
+        else:
+            parent.setText(1, str(value))
+            return
+        parent.setText(1, f"{len(entries)} items" if not entries or len(entries) > 8 else "")
+        for key, child_value in entries[:MAX_ARG_CHILDREN]:
+            child = QTreeWidgetItem(parent, [str(key), ""])
+            self._add_value(child, child_value)
+        if len(entries) > MAX_ARG_CHILDREN:
+            QTreeWidgetItem(parent, ["…", f"{len(entries) - MAX_ARG_CHILDREN} more"])

@@ -1,0 +1,161 @@
+"""What an optimization did: verification, speed-up, sizes, node deltas, Auto's candidates."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pyqtgraph as pg
+from PySide6.QtCore import Qt
+from PySide6.QtWidgets import QGridLayout, QLabel, QSplitter, QTableView, QVBoxLayout, QWidget
+
+from opscope.gui.count_table import RowsTableModel
+from opscope.gui.units import human_bytes
+
+PERCENTILES = ("p50", "p90", "p99")
+ORIGINAL_BRUSH = (150, 150, 150)
+OPTIMIZED_BRUSH = (46, 139, 87)
+PASS_STYLE = "background:#2e8b57;color:white;font-weight:700;padding:4px 10px;border-radius:4px"
+FAIL_STYLE = "background:#c0392b;color:white;font-weight:700;padding:4px 10px;border-radius:4px"
+
+
+def node_delta_rows(before: dict[str, int], after: dict[str, int]) -> list[list[Any]]:
+    """Per op type: before, after, change; biggest changes first."""
+    ops = set(before) | set(after)
+    rows = [
+        [op, before.get(op, 0), after.get(op, 0), after.get(op, 0) - before.get(op, 0)]
+        for op in ops
+    ]
+    return sorted(rows, key=lambda r: (-abs(r[3]), r[0]))
+
+
+def speedup(latency: dict[str, dict[str, float]]) -> float | None:
+    original = latency.get("original", {}).get("p50")
+    optimized = latency.get("optimized", {}).get("p50")
+    if not original or not optimized:
+        return None
+    return original / optimized
+
+
+def _table(headers: list[str], rows: list[list[Any]], parent: QWidget) -> QTableView:
+    view = QTableView(parent)
+    view.setModel(RowsTableModel(headers, rows, view))
+    view.verticalHeader().setVisible(False)
+    view.horizontalHeader().setStretchLastSection(True)
+    view.resizeColumnsToContents()
+    return view
+
+
+class LatencyChart(pg.PlotWidget):
+    """p50 / p90 / p99 of the original beside the optimized model."""
+
+    def __init__(self, latency: dict[str, dict[str, float]], parent=None) -> None:
+        super().__init__(parent, background="w")
+        x = list(range(len(PERCENTILES)))
+        for offset, key, brush in (
+            (-0.2, "original", ORIGINAL_BRUSH),
+            (0.2, "optimized", OPTIMIZED_BRUSH),
+        ):
+            heights = [latency.get(key, {}).get(p, 0.0) for p in PERCENTILES]
+            self.addItem(
+                pg.BarGraphItem(x=[i + offset for i in x], height=heights, width=0.38, brush=brush)
+            )
+        self.getAxis("bottom").setTicks([list(zip(x, PERCENTILES, strict=True))])
+        self.setLabel("left", "latency (ms)")
+        self.setTitle("Latency: original (grey) vs optimized (green)")
+        self.setMouseEnabled(x=False, y=False)
+        self.hideButtons()
+
+
+class CandidatePlot(pg.PlotWidget):
+    """Auto mode's candidates: latency against error, the chosen one ringed."""
+
+    def __init__(self, candidates: list[dict[str, Any]], parent=None) -> None:
+        super().__init__(parent, background="w")
+        for passed, brush in ((True, (46, 139, 87)), (False, (192, 57, 43))):
+            points = [c for c in candidates if bool(c.get("passed")) == passed]
+            self.addItem(
+                pg.ScatterPlotItem(
+                    x=[c["latency_ms_p50"] for c in points],
+                    y=[c["max_abs_diff"] for c in points],
+                    size=10,
+                    brush=pg.mkBrush(*brush),
+                    pen=None,
+                )
+            )
+        chosen = [c for c in candidates if c.get("chosen")]
+        if chosen:
+            self.addItem(
+                pg.ScatterPlotItem(
+                    x=[chosen[0]["latency_ms_p50"]],
+                    y=[chosen[0]["max_abs_diff"]],
+                    size=20,
+                    brush=None,
+                    pen=pg.mkPen("k", width=2),
+                )
+            )
+        self.setLabel("bottom", "latency p50 (ms)")
+        self.setLabel("left", "max abs diff")
+        self.setTitle("Candidates (green passed, red failed, ringed: chosen)")
+
+
+class OptimizeResults(QWidget):
+    def __init__(self, report: dict[str, Any], parent=None) -> None:
+        super().__init__(parent)
+        self.report = report
+        layout = QVBoxLayout(self)
+        layout.addLayout(self._headline())
+        splitter = QSplitter(Qt.Orientation.Vertical, self)
+        top = QSplitter(Qt.Orientation.Horizontal, splitter)
+        before = report.get("before", {}).get("op_counts", {})
+        after = report.get("after", {}).get("op_counts", {})
+        self.delta_view = _table(
+            ["Op type", "Before", "After", "Change"], node_delta_rows(before, after), top
+        )
+        self.latency_chart = LatencyChart(report.get("latency_ms", {}), top)
+        candidates = report.get("candidates") or []
+        if candidates:
+            bottom = QSplitter(Qt.Orientation.Horizontal, splitter)
+            rows = [
+                [
+                    "✔" if c.get("chosen") else "",
+                    c["name"],
+                    round(c["latency_ms_p50"], 3),
+                    c["max_abs_diff"],
+                    "pass" if c.get("passed") else "fail",
+                ]
+                for c in candidates
+            ]
+            self.candidate_view = _table(
+                ["Chosen", "Candidate", "p50 (ms)", "Max abs diff", "Verify"], rows, bottom
+            )
+            self.candidate_plot = CandidatePlot(candidates, bottom)
+        layout.addWidget(splitter, 1)
+
+    def _headline(self) -> QGridLayout:
+        verify = self.report.get("verify", {})
+        passed = bool(verify.get("passed", verify.get("allclose")))
+        self.badge = QLabel("PASS" if passed else "FAIL", self)
+        self.badge.setStyleSheet(PASS_STYLE if passed else FAIL_STYLE)
+        numbers = (
+            f"max abs diff {verify.get('max_abs_diff', float('nan')):.3g} · "
+            f"mean abs diff {verify.get('mean_abs_diff', float('nan')):.3g} · "
+            f"top-1 agreement {verify.get('top1_agreement', float('nan')):.1%}"
+        )
+        factor = speedup(self.report.get("latency_ms", {}))
+        self.speedup_label = QLabel(
+            f"<b>{factor:.2f}× faster</b> (p50)" if factor else "speed-up not measured", self
+        )
+        sizes = self.report.get("size_bytes", {})
+        size_text = (
+            f"size {human_bytes(sizes['original'])} → {human_bytes(sizes['optimized'])}"
+            if {"original", "optimized"} <= set(sizes)
+            else ""
+        )
+        grid = QGridLayout()
+        grid.addWidget(QLabel("Verification", self), 0, 0)
+        grid.addWidget(self.badge, 0, 1)
+        grid.addWidget(QLabel(numbers, self), 0, 2)
+        grid.addWidget(self.speedup_label, 1, 1)
+        grid.addWidget(QLabel(size_text, self), 1, 2)
+        grid.setColumnStretch(2, 1)
+        return grid

@@ -1,0 +1,189 @@
+"""The pipeline panel: the options of convert, prune, quantize, verify and benchmark, or Auto.
+
+It only collects options; the window turns them into an ``optimize_model`` job. The last
+options are remembered in QSettings so the next model starts from them.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from PySide6.QtCore import QSettings, Qt, Signal
+from PySide6.QtWidgets import (
+    QCheckBox,
+    QComboBox,
+    QDoubleSpinBox,
+    QFileDialog,
+    QFormLayout,
+    QGroupBox,
+    QHBoxLayout,
+    QLineEdit,
+    QListWidget,
+    QListWidgetItem,
+    QPushButton,
+    QSpinBox,
+    QVBoxLayout,
+    QWidget,
+)
+
+LEVELS = ("basic", "extended", "layout", "all")
+QUANTIZE = ("none", "dynamic", "static", "fp16")
+SETTINGS_PREFIX = "pipeline/"
+
+
+class PipelinePanel(QWidget):
+    run_requested = Signal(dict)  # the optimize job's options
+    profile_requested = Signal()
+
+    def __init__(self, summary: dict[str, Any], settings: QSettings, parent=None) -> None:
+        super().__init__(parent)
+        self.settings = settings
+        layout = QVBoxLayout(self)
+        layout.addWidget(self._convert_box(summary))
+        layout.addWidget(self._prune_box(summary))
+        layout.addWidget(self._quantize_box())
+        layout.addWidget(self._verify_box())
+        self.auto = QCheckBox("Auto: try the candidates, keep the fastest that passes", self)
+        layout.addWidget(self.auto)
+        buttons = QHBoxLayout()
+        self.run_button = QPushButton("Run", self)
+        self.run_button.setDefault(True)
+        self.run_button.clicked.connect(self._emit_run)
+        self.profile_button = QPushButton("Profile original and optimized", self)
+        self.profile_button.setEnabled(False)
+        self.profile_button.clicked.connect(self.profile_requested)
+        buttons.addWidget(self.run_button)
+        buttons.addWidget(self.profile_button)
+        layout.addLayout(buttons)
+        layout.addStretch(1)
+        self.auto.toggled.connect(self._sync_enabled)
+        self.quantize.currentTextChanged.connect(self._sync_enabled)
+        self._restore()
+        self._sync_enabled()
+
+    # -- the groups ----------------------------------------------------------------------
+    def _convert_box(self, summary: dict[str, Any]) -> QGroupBox:
+        box = QGroupBox("Convert to ONNX", self)
+        form = QFormLayout(box)
+        self.opset = QSpinBox(box)
+        self.opset.setRange(0, 23)
+        self.opset.setSpecialValueText("exporter's default")
+        self.input_shapes = QLineEdit(box)
+        self.input_shapes.setPlaceholderText("NAME:1x3x224x224:float32, … (empty: as saved)")
+        form.addRow("Opset", self.opset)
+        form.addRow("Input shapes", self.input_shapes)
+        box.setEnabled(summary.get("format") != "onnx")
+        return box
+
+    def _prune_box(self, summary: dict[str, Any]) -> QGroupBox:
+        box = QGroupBox("Prune", self)
+        form = QFormLayout(box)
+        self.outputs = QListWidget(box)
+        for tensor in summary.get("outputs", []):
+            item = QListWidgetItem(tensor["name"], self.outputs)
+            item.setFlags(item.flags() | Qt.ItemFlag.ItemIsUserCheckable)
+            item.setCheckState(Qt.CheckState.Checked)
+        self.outputs.setMaximumHeight(90)
+        self.level = QComboBox(box)
+        self.level.addItems(LEVELS)
+        self.slim = QCheckBox("onnxslim (constant folding, fusions, dead nodes)", box)
+        form.addRow("Outputs to keep", self.outputs)
+        form.addRow("ORT optimization level", self.level)
+        form.addRow("", self.slim)
+        return box
+
+    def _quantize_box(self) -> QGroupBox:
+        box = QGroupBox("Quantize", self)
+        form = QFormLayout(box)
+        self.quantize = QComboBox(box)
+        self.quantize.addItems(QUANTIZE)
+        calib_row = QHBoxLayout()
+        self.calib = QLineEdit(box)
+        self.calib.setPlaceholderText("calibration .npz / .npy (empty: generated inputs)")
+        browse = QPushButton("…", box)
+        browse.clicked.connect(self._browse_calibration)
+        calib_row.addWidget(self.calib)
+        calib_row.addWidget(browse)
+        form.addRow("Mode", self.quantize)
+        form.addRow("Calibration", calib_row)
+        return box
+
+    def _verify_box(self) -> QGroupBox:
+        box = QGroupBox("Verify and benchmark", self)
+        form = QFormLayout(box)
+        self.tolerance = QDoubleSpinBox(box)
+        self.tolerance.setDecimals(6)
+        self.tolerance.setRange(1e-6, 10.0)
+        self.tolerance.setSingleStep(1e-3)
+        self.tolerance.setValue(1e-3)
+        self.runs = QSpinBox(box)
+        self.runs.setRange(5, 10000)
+        self.runs.setValue(50)
+        self.threads = QSpinBox(box)
+        self.threads.setRange(0, 256)
+        self.threads.setSpecialValueText("all cores")
+        form.addRow("Tolerance (max abs diff)", self.tolerance)
+        form.addRow("Benchmark runs", self.runs)
+        form.addRow("Threads", self.threads)
+        return box
+
+    # -- behaviour -----------------------------------------------------------------------
+    def _browse_calibration(self) -> None:
+        path, _ = QFileDialog.getOpenFileName(
+            self, "Calibration data", "", "NumPy (*.npz *.npy);;All files (*)"
+        )
+        if path:
+            self.calib.setText(path)
+
+    def _sync_enabled(self) -> None:
+        manual = not self.auto.isChecked()
+        for widget in (self.level, self.slim, self.quantize):
+            widget.setEnabled(manual)
+        self.calib.setEnabled(self.quantize.currentText() == "static" or not manual)
+
+    def kept_outputs(self) -> list[str]:
+        items = [self.outputs.item(i) for i in range(self.outputs.count())]
+        return [i.text() for i in items if i.checkState() == Qt.CheckState.Checked]
+
+    def options(self) -> dict[str, Any]:
+        """The ``optimize_model`` job's options (without the model and output paths)."""
+        all_outputs = self.outputs.count()
+        kept = self.kept_outputs()
+        quantize = self.quantize.currentText()
+        return {
+            "opset": self.opset.value() or None,
+            "inputs": [s.strip() for s in self.input_shapes.text().split(",") if s.strip()],
+            "keep_outputs": kept if len(kept) < all_outputs else None,
+            "level": self.level.currentText(),
+            "slim": self.slim.isChecked(),
+            "quantize": None if quantize == "none" else quantize,
+            "calib": self.calib.text().strip() or None,
+            "auto": self.auto.isChecked(),
+            "tolerance": self.tolerance.value(),
+            "runs": self.runs.value(),
+            "threads": self.threads.value() or None,
+        }
+
+    def _emit_run(self) -> None:
+        self._save()
+        self.run_requested.emit(self.options())
+
+    def _save(self) -> None:
+        s, p = self.settings, SETTINGS_PREFIX
+        s.setValue(p + "level", self.level.currentText())
+        s.setValue(p + "slim", self.slim.isChecked())
+        s.setValue(p + "quantize", self.quantize.currentText())
+        s.setValue(p + "auto", self.auto.isChecked())
+        s.setValue(p + "tolerance", self.tolerance.value())
+        s.setValue(p + "runs", self.runs.value())
+        s.setValue(p + "threads", self.threads.value())
+
+    def _restore(self) -> None:
+        s, p = self.settings, SETTINGS_PREFIX
+        self.level.setCurrentText(str(s.value(p + "level", "all")))
+        self.slim.setChecked(s.value(p + "slim", True, type=bool))
+        self.quantize.setCurrentText(str(s.value(p + "quantize", "none")))
+        self.auto.setChecked(s.value(p + "auto", True, type=bool))
+        self.tolerance.setValue(float(s.value(p + "tolerance", 1e-3)))
+        self.runs.setValue(int(s.value(p + "runs", 50)))
+        self.threads.setValue(int(s.value(p + "threads", 0)))

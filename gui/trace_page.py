@@ -1,0 +1,115 @@
+"""The page of one imported trace: timeline on top; op table, chart, summary and details below.
+
+The page only wires its parts together: a click in the timeline fills the details pane, a
+ruler drag narrows the op table to that time range, a row picked in the table highlights
+that op's occurrences in the timeline (stepped through with the search bar's arrows).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+from PySide6.QtCore import Qt, Signal
+from PySide6.QtWidgets import (
+    QGroupBox,
+    QHBoxLayout,
+    QPushButton,
+    QSplitter,
+    QVBoxLayout,
+    QWidget,
+)
+
+from opscope.gui.details_pane import DetailsPane
+from opscope.gui.op_chart import OpChart
+from opscope.gui.op_table_panel import OpTablePanel
+from opscope.gui.summary_panel import SummaryPanel
+from opscope.gui.timeline import TimelineView
+from opscope.gui.timeline.search import occurrences
+from opscope.gui.timeline.search_bar import SEARCH_LABEL, SearchBar
+from opscope.profiling.trace import Trace, load_trace
+
+GROUPING_COLUMN = {"op_type": "op", "name": "name"}
+
+
+def boxed(title: str, widget: QWidget) -> QGroupBox:
+    box = QGroupBox(title)
+    layout = QVBoxLayout(box)
+    layout.setContentsMargins(4, 4, 4, 4)
+    layout.addWidget(widget)
+    return box
+
+
+class TracePage(QWidget):
+    compare_requested = Signal()
+
+    def __init__(self, result: dict[str, Any], parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.result = result
+        self.path: str = result["path"]
+        self.trace: Trace = load_trace(result["trace_file"])
+        self.timeline = TimelineView(self.trace)
+        self.search_bar = SearchBar(self.timeline)
+        self.op_panel = OpTablePanel(self.trace)
+        self.chart = OpChart()
+        self.summary = SummaryPanel(self.trace, result.get("info", {}))
+        self.details = DetailsPane(self.trace)
+        self.fit_button = QPushButton("Fit all")
+        self.zoom_button = QPushButton("Zoom to selection")
+        self.compare_button = QPushButton("Compare with…")
+        self._lay_out()
+        self._connect()
+        self.chart.set_rows(self.op_panel.stats.rows())
+
+    def _lay_out(self) -> None:
+        toolbar = QHBoxLayout()
+        for widget in (self.fit_button, self.zoom_button, self.search_bar):
+            toolbar.addWidget(widget)
+        toolbar.addStretch(1)
+        toolbar.addWidget(self.compare_button)
+        side = QSplitter(Qt.Orientation.Vertical)
+        side.addWidget(boxed("Summary", self.summary))
+        side.addWidget(boxed("Selected slice", self.details))
+        side.setSizes([150, 250])
+        bottom = QSplitter(Qt.Orientation.Horizontal)
+        bottom.addWidget(boxed("Op statistics", self.op_panel))
+        bottom.addWidget(self.chart)
+        bottom.addWidget(side)
+        bottom.setSizes([700, 420, 480])
+        main = QSplitter(Qt.Orientation.Vertical)
+        main.addWidget(self.timeline)
+        main.addWidget(bottom)
+        main.setSizes([560, 400])
+        main.setStretchFactor(0, 3)
+        main.setStretchFactor(1, 2)
+        column = QVBoxLayout(self)
+        column.setContentsMargins(4, 4, 4, 4)
+        column.addLayout(toolbar)
+        column.addWidget(main, 1)
+
+    def _connect(self) -> None:
+        self.fit_button.clicked.connect(self.timeline.fit_all)
+        self.zoom_button.clicked.connect(self.timeline.zoom_to_selection)
+        self.compare_button.clicked.connect(self.compare_requested)
+        self.timeline.slice_selected.connect(self.details.show_slice)
+        self.timeline.range_selected.connect(self.op_panel.set_window)
+        self.op_panel.op_selected.connect(self.highlight_op)
+        self.op_panel.stats_changed.connect(lambda: self.chart.set_rows(self.op_panel.stats.rows()))
+
+    def highlight_op(self, grouping: str, value: str) -> None:
+        """Highlight the occurrences of one op (inside the selected time range, if any)."""
+        if not value:
+            highlight = self.timeline.state.highlight
+            if highlight is not None and highlight.label != SEARCH_LABEL:
+                self.timeline.set_highlight(None)  # a search stays until its box is cleared
+            return
+        indices = occurrences(self.trace, GROUPING_COLUMN[grouping], value)
+        window = self.op_panel.window_ns
+        if window is not None:
+            starts = self.trace.start_ns[indices]
+            indices = indices[(starts >= window[0]) & (starts < window[1])]
+        self.timeline.set_highlight(np.asarray(indices), value)
+
+    def showEvent(self, event) -> None:  # noqa: N802 - Qt override
+        super().showEvent(event)
+        self.timeline.setFocus()

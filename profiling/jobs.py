@@ -1,0 +1,62 @@
+"""The ``import_trace`` job: read a trace in a child process, hand the GUI a file.
+
+A large trace must not travel through a pipe as Python objects, so the job saves the
+columnar :class:`Trace` as an ``.npz`` in the user cache (named by a hash of the source's
+path, size and mtime, so reopening an unchanged trace is instant) and returns its path with
+the summary and the top of the per-op table.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+from opscope.errors import OpscopeError
+from opscope.paths import cache_dir
+from opscope.profiling.cli import trace_info
+from opscope.profiling.reader import read_trace
+from opscope.profiling.stats import op_stats
+from opscope.profiling.trace import load_trace, save_trace
+
+CACHE_VERSION = "1"
+
+
+def _fingerprint(path: Path) -> str:
+    """A cache key that changes whenever the source (any file of a logdir) changes."""
+    files = sorted(p for p in path.rglob("*") if p.is_file()) if path.is_dir() else [path]
+    digest = hashlib.sha256(CACHE_VERSION.encode())
+    for f in files:
+        stat = f.stat()
+        digest.update(f"{f.resolve()}\0{stat.st_size}\0{stat.st_mtime_ns}\n".encode())
+    return digest.hexdigest()[:32]
+
+
+def import_trace_job(
+    params: dict[str, Any], progress: Callable[[float, str], None]
+) -> dict[str, Any]:
+    """Read ``params["path"]`` (file or folder); return the cached ``.npz`` and summaries."""
+    path = Path(params["path"])
+    if not path.exists():
+        raise OpscopeError(f"cannot read {path}: no such file or folder")
+    target = cache_dir("traces") / f"{_fingerprint(path)}.npz"
+    trace = None
+    if target.is_file():
+        try:
+            trace = load_trace(target)
+            progress(0.9, "loaded from cache")
+        except (OSError, ValueError, KeyError):
+            trace = None
+    if trace is None:
+        trace = read_trace(path, lambda f, m: progress(0.85 * f, m))
+        progress(0.9, "saving")
+        save_trace(trace, target)
+    result = {
+        "trace_file": str(target),
+        "path": str(path),
+        "info": trace_info(trace),
+        "stats": op_stats(trace).rows(50),
+    }
+    progress(1.0, f"{trace.events} events")
+    return result

@@ -1,0 +1,80 @@
+"""Lanes (timeline tracks) and their labels, from the trace's own metadata events.
+
+Chrome traces name processes and threads with ``M`` events (``process_name``,
+``thread_name``, ``*_sort_index``); the timeline shows lanes in the order those give, and
+falls back to the order in which lanes first appear. Ids are kept as they are (64-bit
+MXNet hashes stay distinct: we never squeeze them through a double).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from opscope.profiling.trace import Lane
+
+
+def _int_or_zero(value: Any) -> int:
+    try:
+        return int(value)
+    except (TypeError, ValueError, OverflowError):
+        return 0
+
+
+class LaneTable:
+    """Process and thread names and sort indices gathered from metadata events."""
+
+    def __init__(self) -> None:
+        self.process_names: dict[Any, str] = {}
+        self.process_labels: dict[Any, str] = {}
+        self.process_sort: dict[Any, int] = {}
+        self.thread_names: dict[tuple, str] = {}
+        self.thread_sort: dict[tuple, int] = {}
+
+    def metadata(self, name: str, pid: Any, tid: Any, args: Any) -> None:
+        """Take one ``M`` event; others' args are ignored."""
+        if not isinstance(args, dict):
+            return
+        if name == "process_name" and "name" in args:
+            self.process_names[pid] = str(args["name"])
+        elif name == "process_labels" and "labels" in args:
+            self.process_labels[pid] = str(args["labels"])
+        elif name == "process_sort_index":
+            self.process_sort[pid] = _int_or_zero(args.get("sort_index"))
+        elif name == "thread_name" and "name" in args:
+            self.thread_names[(pid, tid)] = str(args["name"])
+        elif name == "thread_sort_index":
+            self.thread_sort[(pid, tid)] = _int_or_zero(args.get("sort_index"))
+
+    def describe(self, key: tuple) -> Lane:
+        """The lane of a ``(pid, tid)`` key, or of an ``("async", pid, category)`` key."""
+        if len(key) == 3 and key[0] == "async":
+            _, pid, category = key
+            process = self.process_names.get(pid, f"process {pid}")
+            thread = f"{category or 'async'} (async)"
+            return Lane(process, thread, f"{process} / {thread}", str(pid), thread)
+        pid, tid = key
+        process = self.process_names.get(pid, f"process {pid}")
+        thread = self.thread_names.get((pid, tid), f"thread {tid}")
+        return Lane(process, thread, f"{process} / {thread}", str(pid), str(tid))
+
+    def order(self, keys: list[tuple]) -> list[int]:
+        """Indices of ``keys`` in display order (metadata sort indices, then first sight)."""
+        first_pid: dict[Any, int] = {}
+        for key in keys:
+            first_pid.setdefault(
+                key[1] if key[0] == "async" and len(key) == 3 else key[0], len(first_pid)
+            )
+
+        def sort_key(i: int) -> tuple:
+            key = keys[i]
+            is_async = len(key) == 3 and key[0] == "async"
+            pid = key[1] if is_async else key[0]
+            return (
+                self.process_sort.get(pid, 0),
+                first_pid[pid],
+                is_async,
+                0 if is_async else self.thread_sort.get(key, 0),
+                i,
+            )
+
+        return sorted(range(len(keys)), key=sort_key)

@@ -1,0 +1,50 @@
+"""Traces made by the real frameworks, once per test session, in a temporary folder.
+
+``resources/make_demo.py`` runs each framework in its own child process (the same code that
+makes the bundled demo), with ``OPSCOPE_DEMO_REFERENCE`` set so MXNet also writes its own
+aggregate operator table for the fidelity tests.
+"""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+@pytest.fixture(scope="session")
+def framework_traces(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    out = tmp_path_factory.mktemp("framework_traces")
+    env = dict(os.environ, OPSCOPE_DEMO_REFERENCE="1")
+    subprocess.run(
+        [sys.executable, str(ROOT / "resources" / "make_demo.py"), "--out", str(out)],
+        check=True,
+        env=env,
+        capture_output=True,
+    )
+    return out
+
+
+@pytest.fixture(scope="session")
+def ort_trace(framework_traces: Path) -> Path:
+    return framework_traces / "onnxruntime_profile.json"
+
+
+@pytest.fixture(scope="session")
+def torch_trace(framework_traces: Path) -> Path:
+    return framework_traces / "pytorch_trace.json"
+
+
+@pytest.fixture(scope="session")
+def mxnet_trace(framework_traces: Path) -> Path:
+    return framework_traces / "mxnet_profile.json"
+
+
+@pytest.fixture(scope="session")
+def tf_logdir(framework_traces: Path) -> Path:
+    return framework_traces / "tensorflow_logdir"
