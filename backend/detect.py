@@ -74,8 +74,11 @@ def _detect_zip(path: Path) -> FileKind:
         return FileKind("model", "keras")
     if any(n.endswith("serialized_exported_program.json") or "/models/" in n for n in names):
         return FileKind("model", "torch-export")
-    if any(n.endswith("/data.pkl") or n.endswith("/constants.pkl") for n in names):
+    if any(n.endswith("/constants.pkl") or "/code/" in n for n in names):
         return FileKind("model", "torchscript")
+    if any(n.endswith("/data.pkl") for n in names):
+        # torch.save: a pickle in a zip; only its weights can be read safely
+        return FileKind("model", "torch-weights")
     raise OpscopeError(f"{path.name} is a zip archive that is not a Keras or PyTorch model")
 
 

@@ -23,6 +23,11 @@ JOB_FUNCTIONS: dict[str, str] = {
     "detect": "opscope.backend.detect:detect_job",
     "import_trace": "opscope.profiling.jobs:import_trace_job",
     "inspect_model": "opscope.backend.inspect:inspect_job",
+    "optimize_model": "opscope.backend.optimize.jobs:optimize_job",
+    "bench_model": "opscope.backend.optimize.jobs:bench_job",
+    "profile_model": "opscope.backend.optimize.jobs:profile_job",
+    "convert_model": "opscope.backend.convert:convert_job",
+    "export_model": "opscope.backend.export:export_job",
 }
 
 

@@ -22,7 +22,7 @@ import numpy as np  # noqa: E402
 from PySide6.QtWidgets import QApplication  # noqa: E402
 
 from opscope.gui.timeline import TimelineView  # noqa: E402
-from opscope.profiling.trace import CounterSeries, Trace, load_trace  # noqa: E402
+from opscope.profiling.trace import SLICE_COLUMNS, CounterSeries, Trace, load_trace  # noqa: E402
 
 STEPS = 200
 WIDTH, HEIGHT = 1600, 1000
@@ -48,8 +48,12 @@ def replicate(trace: Trace, events: int) -> Trace:
     order = np.lexsort((start, depth, lane))
     tiled = {
         name: np.tile(getattr(trace, name), copies)[order]
-        for name in ("dur_ns", "self_ns", "name", "op", "category", "args_offset", "args_length")
+        for name in SLICE_COLUMNS
+        if name not in ("start_ns", "lane", "depth")
     }
+    new_index = np.empty_like(order)
+    new_index[order] = np.arange(order.size)
+    base = np.repeat(np.arange(copies, dtype=np.int64) * trace.events, trace.flow_src.size)
     counters = [
         CounterSeries(
             s.name,
@@ -69,6 +73,9 @@ def replicate(trace: Trace, events: int) -> Trace:
         instant_ts_ns=(trace.instant_ts_ns[None, :] + instants[:, None]).ravel(),
         instant_lane=np.tile(trace.instant_lane, copies),
         instant_name=np.tile(trace.instant_name, copies),
+        flow_src=new_index[base + np.tile(trace.flow_src, copies)],
+        flow_dst=new_index[base + np.tile(trace.flow_dst, copies)],
+        flow_category=np.tile(trace.flow_category, copies),
         **tiled,
     )
 

@@ -28,6 +28,8 @@ class RowsTableModel(QAbstractTableModel):
     def data(self, index: Index, role: int = Qt.ItemDataRole.DisplayRole) -> Any:
         value = self.rows[index.row()][index.column()]
         if role == Qt.ItemDataRole.DisplayRole:
+            if isinstance(value, float):
+                return f"{value:.4g}"
             return f"{value:,}" if isinstance(value, int) else str(value)
         if role == Qt.ItemDataRole.UserRole:
             return value

@@ -1,4 +1,4 @@
-"""Every field of the clicked slice, with its ``args`` decoded only now, for this one slice."""
+"""Every field of the clicked slice or instant; a slice's ``args`` are decoded only now."""
 
 from __future__ import annotations
 
@@ -53,6 +53,23 @@ class DetailsPane(QWidget):
         args = QTreeWidgetItem(self.tree, ["args", ""])
         self._add_value(args, self.trace.args_of(index))
         args.setExpanded(True)
+
+    def instant_fields(self, index: int) -> dict[str, str]:
+        trace = self.trace
+        lane = trace.lanes[int(trace.instant_lane[index])]
+        return {
+            "Name": trace.names[int(trace.instant_name[index])],
+            "Kind": "instant event",
+            "Process": lane.process,
+            "Thread": lane.label,
+            "Time": format_duration(int(trace.instant_ts_ns[index]) - trace.t0_ns, 9),
+            "Instant #": str(index),
+        }
+
+    def show_instant(self, index: int) -> None:
+        self.tree.clear()
+        for key, value in self.instant_fields(index).items():
+            QTreeWidgetItem(self.tree, [key, value])
 
     def value_of(self, field: str) -> str | None:
         """The text shown for a top-level field or an ``args`` key (for tests and copy)."""

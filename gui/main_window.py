@@ -23,6 +23,7 @@ from opscope.gui import about, recent_files
 from opscope.gui.error_dialog import show_error
 from opscope.gui.job_status import JobStatus
 from opscope.gui.log_pane import LogPane
+from opscope.gui.model_workflow import ModelWorkflow
 from opscope.gui.pages import page_for_result
 from opscope.gui.welcome_page import WelcomePage
 from opscope.resources import demo_files
@@ -57,6 +58,7 @@ class MainWindow(QMainWindow):
         self.log_pane = LogPane(self)
         self.addDockWidget(Qt.DockWidgetArea.BottomDockWidgetArea, self.log_pane)
         self.resizeDocks([self.log_pane], [LOG_HEIGHT], Qt.Orientation.Vertical)
+        self.model_workflow = ModelWorkflow(self)
         self._build_menus()
         self._start_worker()
         self._restore_geometry()
@@ -97,7 +99,10 @@ class MainWindow(QMainWindow):
         )
         self.recent_menu = file_menu.addMenu("Open &Recent")
         self.export_action = self._action(
-            "&Export Optimized Model…", self.export_optimized_model, "Ctrl+E", enabled=False
+            "&Export Optimized Model…", self.model_workflow.export_dialog, "Ctrl+E", enabled=False
+        )
+        self.save_report_action = self._action(
+            "&Save Report…", self.model_workflow.save_report_dialog, "Ctrl+S", enabled=False
         )
         self.cancel_action = self._action("&Cancel Job", self.cancel_job, "Esc")
         self.quit_action = self._action("&Quit", self.close, QKeySequence.StandardKey.Quit)
@@ -105,6 +110,7 @@ class MainWindow(QMainWindow):
         file_menu.insertAction(self.recent_menu.menuAction(), self.open_trace_action)
         file_menu.addSeparator()
         file_menu.addAction(self.export_action)
+        file_menu.addAction(self.save_report_action)
         file_menu.addSeparator()
         file_menu.addAction(self.cancel_action)
         file_menu.addSeparator()
@@ -181,6 +187,8 @@ class MainWindow(QMainWindow):
         page = page_for_result(spec.kind, result, self)
         if hasattr(page, "compare_requested"):
             page.compare_requested.connect(lambda p=page: self.compare_dialog(p))
+        if hasattr(page, "optimize_requested"):
+            self.model_workflow.attach(page)
         self.add_page(page, Path(spec.params.get("path", spec.kind)).name, spec.params.get("path"))
 
     def add_page(self, page: QWidget, title: str, tooltip: str | None = None) -> None:
@@ -204,16 +212,16 @@ class MainWindow(QMainWindow):
             self.compare_with(page, path)
 
     def compare_with(self, page: QWidget, path: str) -> int:
-        from opscope.gui.compare_page import ComparePage
-
         base = page.result
         spec = JobSpec("import_trace", {"path": path}, title=f"Importing {Path(path).name}")
 
-        def show(result: dict[str, Any]) -> None:
-            title = f"{Path(base['path']).name} vs {Path(path).name}"
-            self.add_page(ComparePage(base, result, self), title)
+        return self.submit(spec, lambda result: self.show_comparison(base, result))
 
-        return self.submit(spec, show)
+    def show_comparison(self, base: dict[str, Any], other: dict[str, Any]) -> None:
+        from opscope.gui.compare_page import ComparePage
+
+        title = f"{Path(base['path']).name} vs {Path(other['path']).name}"
+        self.add_page(ComparePage(base, other, self), title)
 
     # -- jobs --------------------------------------------------------------------------
     def cancel_job(self) -> None:
@@ -281,9 +289,6 @@ class MainWindow(QMainWindow):
     def _clear_recent(self) -> None:
         recent_files.clear(self.settings)
         self._refresh_recent()
-
-    def export_optimized_model(self) -> None:
-        """Filled by the model workflow once a model has been optimized."""
 
     def show_about(self) -> None:
         QMessageBox.about(self, "About opscope", about.about_html())

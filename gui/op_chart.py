@@ -1,4 +1,8 @@
-"""Bar chart of the ops that cost the most self time, in the timeline's colours."""
+"""Bar chart of the ops that cost the most self time, in the timeline's colours.
+
+Clicking a bar announces its op, which the page selects in the table (and so highlights in
+the timeline), the way a legend entry leads to its data.
+"""
 
 from __future__ import annotations
 
@@ -6,14 +10,19 @@ from collections.abc import Sequence
 from typing import Any
 
 import pyqtgraph as pg
+from pyqtgraph.GraphicsScene.mouseEvents import MouseClickEvent
+from PySide6.QtCore import QPointF, Qt, Signal
 from PySide6.QtWidgets import QVBoxLayout, QWidget
 
 from opscope.gui.timeline.colors import op_color
 
 TOP_N = 10
+BAR_HEIGHT = 0.7  # in rows
 
 
 class OpChart(QWidget):
+    op_clicked = Signal(str)
+
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.plot = pg.PlotWidget(background="w")
@@ -25,7 +34,8 @@ class OpChart(QWidget):
         left = self.plot.getAxis("left")
         left.setWidth(170)
         left.setStyle(textFillLimits=[(0, 1.0)])  # one label per bar, never thinned out
-        self.ops: list[str] = []
+        self.ops: list[str] = []  # top to bottom
+        self.plot.scene().sigMouseClicked.connect(self._clicked)
         layout = QVBoxLayout(self)
         layout.setContentsMargins(0, 0, 0, 0)
         layout.addWidget(self.plot)
@@ -42,7 +52,7 @@ class OpChart(QWidget):
         bars = pg.BarGraphItem(
             x0=0,
             y=positions,
-            height=0.7,
+            height=BAR_HEIGHT,
             width=[row["self_us"] * 1e-6 for row in top],
             brushes=colours,
             pens=[pg.mkPen(None)] * len(top),
@@ -52,6 +62,31 @@ class OpChart(QWidget):
         axis.setTicks([[(p, self._short(op)) for p, op in zip(positions, self.ops, strict=True)]])
         self.plot.setYRange(-0.6, len(top) - 0.4, padding=0)
         self.plot.setXRange(0, max(row["self_us"] for row in top) * 1e-6 * 1.05, padding=0)
+
+    def op_at(self, y: float) -> str | None:
+        """The op whose bar lies at plot coordinate ``y`` (bars sit at 0 … n-1, top is n-1)."""
+        row = round(y)
+        if not self.ops or not 0 <= row < len(self.ops) or abs(y - row) > BAR_HEIGHT / 2:
+            return None
+        return self.ops[len(self.ops) - 1 - row]
+
+    def bar_center(self, op: str) -> QPointF:
+        """Where the bar of ``op`` is drawn, in the plot widget's coordinates (for tests)."""
+        row = len(self.ops) - 1 - self.ops.index(op)
+        view_box = self.plot.getPlotItem().getViewBox()
+        x_max = view_box.viewRange()[0][1]
+        scene = view_box.mapViewToScene(QPointF(x_max * 0.01, row))
+        return QPointF(self.plot.mapFromScene(scene))
+
+    def _clicked(self, event: MouseClickEvent) -> None:
+        if event.button() != Qt.MouseButton.LeftButton:
+            return
+        view_box = self.plot.getPlotItem().getViewBox()
+        if not view_box.sceneBoundingRect().contains(event.scenePos()):
+            return
+        op = self.op_at(view_box.mapSceneToView(event.scenePos()).y())
+        if op is not None:
+            self.op_clicked.emit(op)
 
     @staticmethod
     def _short(text: str, limit: int = 20) -> str:

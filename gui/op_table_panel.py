@@ -117,6 +117,13 @@ class OpTablePanel(QWidget):
                 return True
         return False
 
+    def reveal_op(self, value: str) -> None:
+        """Select ``value``'s row, clearing a filter that hides it."""
+        if not self.select_op(value) and self.filter_edit.text():
+            self.filter_edit.clear()
+            self.select_op(value)
+        self.table.scrollTo(self.table.currentIndex())
+
     def export_csv(self, path: str) -> None:
         write_text_atomic(path, self.stats.to_csv())
 

@@ -60,8 +60,8 @@ class LatencyChart(pg.PlotWidget):
                 pg.BarGraphItem(x=[i + offset for i in x], height=heights, width=0.38, brush=brush)
             )
         self.getAxis("bottom").setTicks([list(zip(x, PERCENTILES, strict=True))])
-        self.setLabel("left", "latency (ms)")
-        self.setTitle("Latency: original (grey) vs optimized (green)")
+        self.setXRange(-0.6, len(PERCENTILES) - 0.4, padding=0)
+        self.setTitle("Latency (ms): original grey, optimized green")
         self.setMouseEnabled(x=False, y=False)
         self.hideButtons()
 
@@ -95,7 +95,7 @@ class CandidatePlot(pg.PlotWidget):
             )
         self.setLabel("bottom", "latency p50 (ms)")
         self.setLabel("left", "max abs diff")
-        self.setTitle("Candidates (green passed, red failed, ringed: chosen)")
+        self.setTitle("Candidates: green pass, red fail, ringed chosen")
 
 
 class OptimizeResults(QWidget):
@@ -129,6 +129,8 @@ class OptimizeResults(QWidget):
                 ["Chosen", "Candidate", "p50 (ms)", "Max abs diff", "Verify"], rows, bottom
             )
             self.candidate_plot = CandidatePlot(candidates, bottom)
+        for pane in splitter.findChildren(QSplitter):
+            pane.setSizes([560, 540])
         layout.addWidget(splitter, 1)
 
     def _headline(self) -> QGridLayout:

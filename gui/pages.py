@@ -17,5 +17,5 @@ def page_for_result(kind: str, result: dict[str, Any], parent: QWidget | None = 
     if kind == "inspect_model":
         from opscope.gui.model_page import ModelPage
 
-        return ModelPage(result, parent)
+        return ModelPage(result, parent, settings=getattr(parent, "settings", None))
     return ResultPage(result, parent)

@@ -29,6 +29,7 @@ from PySide6.QtWidgets import (
 LEVELS = ("basic", "extended", "layout", "all")
 QUANTIZE = ("none", "dynamic", "static", "fp16")
 SETTINGS_PREFIX = "pipeline/"
+DEFAULT_TOLERANCE = 0.01
 
 
 class PipelinePanel(QWidget):
@@ -115,7 +116,7 @@ class PipelinePanel(QWidget):
         self.tolerance.setDecimals(6)
         self.tolerance.setRange(1e-6, 10.0)
         self.tolerance.setSingleStep(1e-3)
-        self.tolerance.setValue(1e-3)
+        self.tolerance.setValue(DEFAULT_TOLERANCE)
         self.runs = QSpinBox(box)
         self.runs.setRange(5, 10000)
         self.runs.setValue(50)
@@ -184,6 +185,6 @@ class PipelinePanel(QWidget):
         self.slim.setChecked(s.value(p + "slim", True, type=bool))
         self.quantize.setCurrentText(str(s.value(p + "quantize", "none")))
         self.auto.setChecked(s.value(p + "auto", True, type=bool))
-        self.tolerance.setValue(float(s.value(p + "tolerance", 1e-3)))
+        self.tolerance.setValue(float(s.value(p + "tolerance", DEFAULT_TOLERANCE)))
         self.runs.setValue(int(s.value(p + "runs", 50)))
         self.threads.setValue(int(s.value(p + "threads", 0)))

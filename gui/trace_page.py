@@ -92,8 +92,10 @@ class TracePage(QWidget):
         self.zoom_button.clicked.connect(self.timeline.zoom_to_selection)
         self.compare_button.clicked.connect(self.compare_requested)
         self.timeline.slice_selected.connect(self.details.show_slice)
+        self.timeline.instant_selected.connect(self.details.show_instant)
         self.timeline.range_selected.connect(self.op_panel.set_window)
         self.op_panel.op_selected.connect(self.highlight_op)
+        self.chart.op_clicked.connect(self.op_panel.reveal_op)
         self.op_panel.stats_changed.connect(lambda: self.chart.set_rows(self.op_panel.stats.rows()))
 
     def highlight_op(self, grouping: str, value: str) -> None:

@@ -36,6 +36,10 @@ def report_errors(run: Callable[[], int]) -> int:
     except KeyboardInterrupt:
         print("opscope: interrupted", file=sys.stderr)
         return 130
+    except BrokenPipeError:
+        # the reader (e.g. ``| head``) went away: stop quietly, as Unix tools do
+        sys.stdout = None
+        return 0
 
 
 def _gui_parser() -> argparse.ArgumentParser:

@@ -4,15 +4,17 @@ ONNX Runtime, PyTorch/Kineto, MXNet and xprof's TensorFlow output are all Chrome
 Format with habits of their own; this module streams any of them through
 :mod:`jsonstream` and :mod:`chrome_events` and applies the dialect's rules:
 
-* ONNX Runtime: a node's op type is ``args.op_name`` of its ``*_kernel_time`` event.
+* What is an operator, and its op type, per dialect: :mod:`dialects`.
 * MXNet: every operator is written twice, as B/E and again as async b/e; the async copy
   (category ``operator``) is dropped so each operator counts once.
-* TensorFlow (xprof): events are named by op type; ``args.long_name`` is
-  ``op_name:op_type``, so the op name becomes the slice name and the type its op.
+* Instants of global scope (``"s": "g"``) have no thread of their own: they share one
+  "Global" lane instead of making a lane per (empty) pid/tid they happen to carry.
+* Flow events become arrows between slices (:mod:`flows`).
 """
 
 from __future__ import annotations
 
+import gzip
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -23,27 +25,16 @@ import numpy as np
 
 from opscope.errors import OpscopeError
 from opscope.profiling import chrome_events as ce
+from opscope.profiling import dialects
+from opscope.profiling.args_store import ArgsStore
+from opscope.profiling.flows import FlowEvents
 from opscope.profiling.jsonstream import Envelope, iter_event_chunks, open_binary
-from opscope.profiling.lanes import LaneTable
+from opscope.profiling.lanes import GLOBAL_LANE, LaneTable
 from opscope.profiling.pairing import pair_begin_end
 from opscope.profiling.slices import SliceSet, assemble_trace
 from opscope.profiling.trace import Trace
 
 Progress = Callable[[float, str], None]
-
-
-class _OnnxArgs(msgspec.Struct):
-    op_name: str = ""
-
-
-class _TfArgs(msgspec.Struct):
-    long_name: str = ""
-
-
-_onnx_args = msgspec.json.Decoder(_OnnxArgs)
-_tf_args = msgspec.json.Decoder(_TfArgs)
-_PYTORCH_KEYS = {"baseTimeNanoseconds", "schemaVersion", "deviceProperties", "distributedInfo"}
-_PYTORCH_CATEGORIES = {"cpu_op", "python_function", "user_annotation", "kernel", "cuda_runtime"}
 
 
 @dataclass
@@ -57,15 +48,23 @@ class _Pieces:
             self.parts.setdefault(key, []).append(value)
 
     def get(self, key: str, dtype: type) -> np.ndarray:
+        """The whole column; its pieces are replaced by it, so they are freed at once."""
         parts = self.parts.get(key)
-        return np.concatenate(parts).astype(dtype, copy=False) if parts else np.zeros(0, dtype)
+        if not parts:
+            return np.zeros(0, dtype)
+        if len(parts) > 1:
+            parts[:] = [np.concatenate(parts)]
+        return parts[0].astype(dtype, copy=False)
 
 
 class ChromeImporter:
     """Accumulates chunks of events; :meth:`finish` builds the :class:`Trace`."""
 
-    def __init__(self, flavor: str | None = None) -> None:
+    def __init__(self, flavor: str | None = None, source: Path | None = None) -> None:
         self.flavor = flavor
+        self.args = ArgsStore(source)  # ``source``: an uncompressed file, args stay in it
+        self.chunk_offset = 0
+        self.flows = FlowEvents()
         self.names = ce.Interner()
         self.ops = ce.Interner()
         self.categories = ce.Interner()
@@ -77,11 +76,8 @@ class ChromeImporter:
         self.async_events = _Pieces()
         self.instants = _Pieces()
         self.counters: dict[tuple, tuple[list[float], list[float]]] = {}
-        self.args_parts: list[bytes] = []
-        self.args_size = 0
         self.rows = 0
         self.skipped = 0
-        self.ignored: dict[str, int] = {}
         self.envelope_keys: dict[str, msgspec.Raw] = {}
         self.bare_array = False
         self.pid_prefix = ""
@@ -89,37 +85,13 @@ class ChromeImporter:
 
     # -- per chunk -------------------------------------------------------------------------
     def _detect(self, cols: ce.EventColumns) -> str:
-        categories = {self.categories.table()[c] for c in np.unique(cols.category).tolist()}
-        if _PYTORCH_KEYS & self.envelope_keys.keys() or _PYTORCH_CATEGORIES & categories:
-            return "pytorch"
-        if "operator" in categories and bool(np.any(cols.phase == ce.BEGIN)):
-            return "mxnet"
-        if self.bare_array and categories & {"Node", "Session"}:
-            return "onnxruntime"
-        return "chrome"
-
-    def _op_overrides(self, events: list[ce.Event], op: np.ndarray, name: np.ndarray) -> None:
-        """Apply the dialect's op-type rule in place (``op`` starts as the event name)."""
-        if self.flavor == "onnxruntime":
-            for i, event in enumerate(events):
-                if event.cat == "Node" and len(event.args):
-                    try:
-                        op_name = _onnx_args.decode(event.args).op_name
-                    except msgspec.DecodeError:
-                        continue
-                    if op_name:
-                        op[i] = self.ops[op_name]
-        elif self.flavor == "tensorflow":
-            for i, event in enumerate(events):
-                if event.ph == "X" and len(event.args):
-                    try:
-                        long_name = _tf_args.decode(event.args).long_name
-                    except msgspec.DecodeError:
-                        continue
-                    op_name, _, op_type = long_name.rpartition(":")
-                    if op_name:
-                        name[i] = self.names[op_name]
-                        op[i] = self.ops[op_type or event.name]
+        table = self.categories.table()
+        return dialects.detect(
+            {table[c] for c in np.unique(cols.category).tolist()},
+            set(self.envelope_keys),
+            bool(np.any(cols.phase == ce.BEGIN)),
+            self.bare_array,
+        )
 
     def decode_chunk(self, data: memoryview) -> None:
         """The callback for :func:`jsonstream.iter_event_chunks`: one chunk into columns."""
@@ -130,19 +102,19 @@ class ChromeImporter:
         self.skipped += int(np.count_nonzero((cols.phase == 0) & np.isfinite(cols.ts)))
         if self.flavor is None:
             self.flavor = self._detect(cols)
-        names_table = self.names.table()
-        op = np.fromiter(
-            (self.ops[names_table[i]] for i in np.unique(cols.name).tolist()), np.int32
+        op, is_op = dialects.op_columns(
+            self.flavor, events, cols, self.names, self.ops, self.categories
         )
-        op = op[np.searchsorted(np.unique(cols.name), cols.name)]
-        self._op_overrides(events, op, cols.name)
         del events
-        self._take(cols, op)
+        offsets = self.args.add(data, self.chunk_offset, cols.raw_args, cols.args_length)
+        cols.raw_args.clear()
+        if cols.global_instants.size:
+            cols.lane_key[cols.global_instants] = self.lane_keys[GLOBAL_LANE]
+        self._take(cols, op, is_op, offsets)
 
-    def _take(self, cols: ce.EventColumns, op: np.ndarray) -> None:
-        offsets = self.args_size + np.concatenate(([0], np.cumsum(cols.args_length)[:-1]))
-        self.args_parts.append(cols.args)
-        self.args_size += len(cols.args)
+    def _take(
+        self, cols: ce.EventColumns, op: np.ndarray, is_op: np.ndarray, offsets: np.ndarray
+    ) -> None:
         row = self.rows + np.arange(cols.phase.size, dtype=np.int64)
         self.rows += cols.phase.size
         base = {
@@ -151,9 +123,9 @@ class ChromeImporter:
             "name": cols.name,
             "op": op,
             "category": cols.category,
+            "is_op": is_op,
             "args_offset": offsets,
             "args_length": cols.args_length,
-            "row": row,
         }
         for kind, pieces in ((ce.COMPLETE, self.complete), (ce.INSTANT, self.instants)):
             mask = cols.phase == kind
@@ -162,9 +134,11 @@ class ChromeImporter:
         mask = (cols.phase == ce.BEGIN) | (cols.phase == ce.END)
         if mask.any():
             self.begin_end.add(
-                begin=cols.phase[mask] == ce.BEGIN, **{k: v[mask] for k, v in base.items()}
+                begin=cols.phase[mask] == ce.BEGIN,
+                row=row[mask],  # pairing needs the file order
+                **{k: v[mask] for k, v in base.items()},
             )
-        self._take_rare(cols, base)
+        self._take_rare(cols, {**base, "row": row})
 
     def _take_rare(self, cols: ce.EventColumns, base: dict[str, np.ndarray]) -> None:
         categories = self.categories.table()
@@ -186,6 +160,15 @@ class ChromeImporter:
                 async_rows.append(i)
                 async_keys.append(self.async_groups[(rare.pid, category, rare.id)])
                 async_lanes.append(self.lane_keys[("async", rare.pid, category)])
+            elif phase in (ce.FLOW_START, ce.FLOW_STEP, ce.FLOW_END):
+                group = self.async_groups[("flow", names[cols.name[i]], cols.category[i], rare.id)]
+                self.flows.add(
+                    group,
+                    phase,
+                    float(cols.ts[i]),
+                    self.lane_keys[(rare.pid, rare.tid)],
+                    int(cols.category[i]),
+                )
         if async_rows:
             rows = np.asarray(async_rows)
             columns = {k: v[rows] for k, v in base.items()}
@@ -217,6 +200,7 @@ class ChromeImporter:
         def decode(data: memoryview) -> None:
             self.envelope_keys = env.keys
             self.bare_array = env.bare_array
+            self.chunk_offset = env.chunk_offset
             self.decode_chunk(data)
 
         for _ in iter_event_chunks(stream, env, decode):
@@ -257,7 +241,8 @@ class ChromeImporter:
             categories=self.categories.table(),
             lane_keys=self.lane_keys.table(),
             lane_table=self.lanes,
-            args_blob=b"".join(self.args_parts),
+            args=self.args,
+            flows=self.flows,
             counters_us=counters,
             warnings=warnings,
             truncated=truncated,
@@ -270,9 +255,13 @@ def read_chrome_stream(
     total_bytes: int,
     flavor: str | None = None,
     progress: Progress | None = None,
+    source: Path | None = None,
 ) -> Trace:
-    """Import one Chrome-trace JSON byte stream (already decompressed)."""
-    importer = ChromeImporter(flavor)
+    """Import one Chrome-trace JSON byte stream (already decompressed).
+
+    ``source``: the file the stream reads as is (not gzip), so args can stay in it.
+    """
+    importer = ChromeImporter(flavor, source)
     importer.read_stream(stream, total_bytes, progress)
     if progress is not None:
         progress(0.92, "nesting slices")
@@ -284,7 +273,9 @@ def read_chrome_file(
 ) -> Trace:
     try:
         with open_binary(path) as stream:
-            return read_chrome_stream(stream, path.stat().st_size, flavor, progress)
+            plain = not isinstance(stream, gzip.GzipFile)
+            source = path.resolve() if plain else None
+            return read_chrome_stream(stream, path.stat().st_size, flavor, progress, source)
     except UnicodeDecodeError as exc:
         raise OpscopeError(f"it is not UTF-8 text ({exc.reason})") from None
     except msgspec.DecodeError as exc:

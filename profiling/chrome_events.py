@@ -31,6 +31,8 @@ class Event(msgspec.Struct):
     pid: Id = 0
     tid: Id = 0
     id: Id | None = None
+    s: str = ""  # scope of an instant: "g" (global), "p" (process) or "t" (thread)
+    bp: str = ""  # binding point of a flow event: "e" = the enclosing slice
     args: msgspec.Raw = msgspec.Raw(b"")
 
 
@@ -48,8 +50,12 @@ _TID = attrgetter("tid")
 _ARGS = attrgetter("args")
 
 # phase letter -> code in the ``phase`` column
-PHASES = {"X": 1, "B": 2, "E": 3, "b": 4, "e": 5, "i": 6, "I": 6, "R": 6, "n": 6, "C": 7, "M": 8}
+PHASES = {
+    **{"X": 1, "B": 2, "E": 3, "b": 4, "e": 5, "i": 6, "I": 6, "R": 6, "n": 6, "C": 7, "M": 8},
+    **{"s": 9, "t": 10, "f": 11},
+}
 COMPLETE, BEGIN, END, ASYNC_BEGIN, ASYNC_END, INSTANT, COUNTER, METADATA = range(1, 9)
+FLOW_START, FLOW_STEP, FLOW_END = range(9, 12)
 
 
 class Interner(dict):
@@ -65,13 +71,14 @@ class Interner(dict):
 
 @dataclass
 class RareEvent:
-    """An event read field by field: metadata, counter and async events are few."""
+    """An event read field by field: metadata, counter, async and flow events are few."""
 
     row: int
     id: Id | None
     pid: Id
     tid: Id
     args: Any  # decoded for metadata and counter events, else None
+    binding: str = ""  # a flow event's ``bp``
 
 
 @dataclass
@@ -85,9 +92,9 @@ class EventColumns:
     name: np.ndarray  # int32
     category: np.ndarray  # int32
     args_length: np.ndarray  # int64
-    args: bytes  # the chunk's args, concatenated in event order
-    rare: list[RareEvent]  # metadata, counters and async events
-    skipped: int  # events that could not be decoded
+    raw_args: list[msgspec.Raw]  # views into the chunk, in event order
+    global_instants: np.ndarray  # rows of instants with global scope (no thread of their own)
+    rare: list[RareEvent]  # metadata, counters, async and flow events
 
 
 def decode_events(data: memoryview) -> tuple[list[Event], int]:
@@ -134,17 +141,20 @@ def to_columns(
     category = np.fromiter(map(categories.__getitem__, map(_CAT, events)), np.int32, n)
     raws = list(map(_ARGS, events))
     args_length = np.fromiter(map(len, raws), np.int64, n)
-    args = b"".join(raws)
-    del raws
+    instants = np.flatnonzero(phase == INSTANT)
+    global_instants = instants[[events[i].s == "g" for i in instants.tolist()]]
     common = (phase == COMPLETE) | (phase == BEGIN) | (phase == END) | (phase == INSTANT)
-    rare = []
-    for i in np.flatnonzero(~common & (phase != 0)).tolist():
-        event = events[i]
-        decoded = None
-        if phase[i] in (METADATA, COUNTER):
-            try:
-                decoded = msgspec.json.decode(event.args) if len(event.args) else {}
-            except msgspec.DecodeError:
-                decoded = None
-        rare.append(RareEvent(i, event.id, event.pid, event.tid, decoded))
-    return EventColumns(phase, ts, dur, lane_key, name, category, args_length, args, rare, 0)
+    rare = [_rare(events[i], i, int(phase[i])) for i in np.flatnonzero(~common & (phase != 0))]
+    return EventColumns(
+        phase, ts, dur, lane_key, name, category, args_length, raws, global_instants, rare
+    )
+
+
+def _rare(event: Event, row: int, phase: int) -> RareEvent:
+    decoded = None
+    if phase in (METADATA, COUNTER):
+        try:
+            decoded = msgspec.json.decode(event.args) if len(event.args) else {}
+        except msgspec.DecodeError:
+            decoded = None
+    return RareEvent(row, event.id, event.pid, event.tid, decoded, event.bp)

@@ -53,6 +53,12 @@ def _parser() -> argparse.ArgumentParser:
         output.add_argument("--json", action="store_true")
         output.add_argument("--csv", action="store_true")
     stats.add_argument("--top", type=int, default=None, metavar="N")
+    for sub in (stats, compare_):
+        sub.add_argument(
+            "--all",
+            action="store_true",
+            help="count every slice, not only operators (profiler spans, Python frames, ...)",
+        )
     for sub in verbs.choices.values():
         sub.error = _Parser.error.__get__(sub)  # type: ignore[method-assign]
     return parser
@@ -90,7 +96,7 @@ def main(argv: Sequence[str]) -> int:
         )
     elif args.verb == "stats":
         trace = read_trace(args.trace)
-        table = op_stats(trace, by=args.by)
+        table = op_stats(trace, by=args.by, operators_only=not args.all)
         if args.csv:
             _print(table.to_csv(args.top))
         elif args.json:
@@ -98,9 +104,11 @@ def main(argv: Sequence[str]) -> int:
         else:
             _print(_table(table.rows(args.top)))
     else:
-        result = compare(
-            op_stats(read_trace(args.a), by=args.by), op_stats(read_trace(args.b), by=args.by)
+        a, b = (
+            op_stats(read_trace(path), by=args.by, operators_only=not args.all)
+            for path in (args.a, args.b)
         )
+        result = compare(a, b)
         if args.csv:
             _print(result.to_csv())
         elif args.json:

@@ -3,7 +3,10 @@
 A large trace must not travel through a pipe as Python objects, so the job saves the
 columnar :class:`Trace` as an ``.npz`` in the user cache (named by a hash of the source's
 path, size and mtime, so reopening an unchanged trace is instant) and returns its path with
-the summary and the top of the per-op table.
+the summary and the top of the per-op table. The ``.npz`` holds every column but, for an
+uncompressed trace file, not the ``args``: those stay in the source file, which the ``.npz``
+names with its size and mtime (a changed source gets a new cache entry here, and
+``Trace.args_of`` refuses to read a file that changed after the import).
 """
 
 from __future__ import annotations
@@ -20,7 +23,7 @@ from opscope.profiling.reader import read_trace
 from opscope.profiling.stats import op_stats
 from opscope.profiling.trace import load_trace, save_trace
 
-CACHE_VERSION = "1"
+CACHE_VERSION = "2"  # 2: is_op, flows, args kept in the source file
 
 
 def _fingerprint(path: Path) -> str:

@@ -45,6 +45,7 @@ class Envelope:
     keys: dict[str, msgspec.Raw] = field(default_factory=dict)
     truncated: bool = False
     bytes_read: int = 0
+    chunk_offset: int = 0  # stream position of the chunk being decoded (its ``[``)
 
 
 def open_binary(path: Path) -> BinaryIO:
@@ -61,8 +62,12 @@ class _BadCut(Exception):
     pass
 
 
-def _try(decode: ChunkDecoder[T], data: bytearray, end: int) -> T:
-    """``decode(data[:end])``; :class:`_BadCut` if that is not a complete JSON array."""
+def _try(decode: ChunkDecoder[T], data: bytearray, end: int, env: Envelope) -> T:
+    """``decode(data[:end])``; :class:`_BadCut` if that is not a complete JSON array.
+
+    ``data`` is always the unread tail of the stream, so its position is known.
+    """
+    env.chunk_offset = env.bytes_read - len(data)
     with memoryview(data) as view, view[:end] as part:
         try:
             return decode(part)
@@ -101,7 +106,7 @@ def _finish(pending: bytearray, env: Envelope, decode: ChunkDecoder[T]) -> Itera
     """The last events, the closing ``]`` and whatever follows it; or recover a truncation."""
     for match in reversed(list(_CLOSE.finditer(pending))):
         try:
-            result = _try(decode, pending, match.end())
+            result = _try(decode, pending, match.end(), env)
         except _BadCut:
             continue
         else:
@@ -121,7 +126,7 @@ def _finish(pending: bytearray, env: Envelope, decode: ChunkDecoder[T]) -> Itera
         end = match.start() + 1
         pending[end] = ord("]")
         try:
-            result = _try(decode, pending, end + 1)
+            result = _try(decode, pending, end + 1, env)
         except _BadCut:
             pending[end] = ord(",")
             continue
@@ -165,7 +170,7 @@ def iter_event_chunks(
         comma = pending.index(b",", cut.start())
         pending[comma] = ord("]")
         try:
-            result = _try(decode, pending, comma + 1)
+            result = _try(decode, pending, comma + 1, env)
         except _BadCut:
             pending[comma] = ord(",")
             search_from = cut.end()

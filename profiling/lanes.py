@@ -12,6 +12,8 @@ from typing import Any
 
 from opscope.profiling.trace import Lane
 
+GLOBAL_LANE = ("global",)  # the lane key of instants that belong to no thread
+
 
 def _int_or_zero(value: Any) -> int:
     try:
@@ -46,7 +48,9 @@ class LaneTable:
             self.thread_sort[(pid, tid)] = _int_or_zero(args.get("sort_index"))
 
     def describe(self, key: tuple) -> Lane:
-        """The lane of a ``(pid, tid)`` key, or of an ``("async", pid, category)`` key."""
+        """The lane of a ``(pid, tid)`` key, an ``("async", pid, category)`` key, or global."""
+        if key == GLOBAL_LANE:
+            return Lane("Global", "markers", "Global markers", "", "")
         if len(key) == 3 and key[0] == "async":
             _, pid, category = key
             process = self.process_names.get(pid, f"process {pid}")
@@ -67,9 +71,12 @@ class LaneTable:
 
         def sort_key(i: int) -> tuple:
             key = keys[i]
+            if key == GLOBAL_LANE:
+                return (1, 0, 0, False, 0, i)  # after every process
             is_async = len(key) == 3 and key[0] == "async"
             pid = key[1] if is_async else key[0]
             return (
+                0,
                 self.process_sort.get(pid, 0),
                 first_pid[pid],
                 is_async,

@@ -28,6 +28,32 @@ class Nesting:
     overlapping: int  # slices that cross their parent's end
 
 
+def _ended_by(
+    lane: np.ndarray,
+    start: np.ndarray,
+    end: np.ndarray,
+    lane_begin: np.ndarray,
+    lane_end: np.ndarray,
+) -> np.ndarray:
+    """For each slice, how many slices of the lanes up to its own have ended by its start.
+
+    One ``searchsorted`` over ``lane * span + time`` serves every lane at once (a structured
+    (lane, time) key did the same five times slower); when ``lanes * span`` would overflow
+    int64 we go lane by lane.
+    """
+    t0 = int(min(start.min(), end.min()))
+    span = int(max(start.max(), end.max())) - t0 + 1
+    lanes = int(lane.max()) + 1
+    if lanes <= (2**62) // span:
+        key_end = lane.astype(np.int64) * span + (end - t0)
+        key_end.sort()
+        return np.searchsorted(key_end, lane.astype(np.int64) * span + (start - t0), "right")
+    ended = np.empty(lane.size, np.int64)
+    for b, e in zip(lane_begin.tolist(), lane_end.tolist(), strict=True):
+        ended[b:e] = b + np.searchsorted(np.sort(end[b:e]), start[b:e], "right")
+    return ended
+
+
 def _depths(lane: np.ndarray, start: np.ndarray, end: np.ndarray) -> np.ndarray:
     """Depth of each slice, given columns already sorted by (lane, start, -duration)."""
     n = lane.size
@@ -38,18 +64,7 @@ def _depths(lane: np.ndarray, start: np.ndarray, end: np.ndarray) -> np.ndarray:
     lane_of = np.repeat(np.arange(lane_begin.size), lane_end - lane_begin)
     begin = lane_begin[lane_of]
     started_before = position - begin
-    # Ends of each lane sorted; count those <= my start within my lane. The lane key makes one
-    # global sorted array serve every lane.
-    key_end = np.lexsort((end, lane))
-    sorted_lane = lane[key_end]
-    sorted_end = end[key_end]
-    composite_end = np.empty(n, dtype=[("lane", np.int64), ("t", np.int64)])
-    composite_end["lane"] = sorted_lane
-    composite_end["t"] = sorted_end
-    probe = np.empty(n, dtype=composite_end.dtype)
-    probe["lane"] = lane
-    probe["t"] = start
-    ended = np.searchsorted(composite_end, probe, side="right") - begin
+    ended = _ended_by(lane, start, end, lane_begin, lane_end) - begin
     # Zero-length slices that start exactly where I start and come after me in the order have
     # "ended" by my start but did not start before me (nor did I, if I am one of them).
     zero = end == start

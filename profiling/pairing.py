@@ -47,6 +47,7 @@ def pair_begin_end(pieces: Any, group_key: str) -> tuple[SliceSet, int]:
         name=pieces.get("name", np.int32)[first],
         op=pieces.get("op", np.int32)[first],
         category=pieces.get("category", np.int32)[first],
+        is_op=pieces.get("is_op", bool)[first],
         args_offset=pieces.get("args_offset", np.int64)[first],
         args_length=pieces.get("args_length", np.int64)[first],
     )

@@ -46,7 +46,12 @@ def _csv(fields: list[str], rows: list[dict[str, Any]]) -> str:
 
 @dataclass
 class OpStats:
-    """One row per op (sorted by total time, longest first); times in nanoseconds."""
+    """One row per op, most self time first (as ``percent``); times in nanoseconds.
+
+    Self time, not total: with nesting, ``aten::conv2d`` "contains" the convolution that
+    does the work, so sorting by total would put wrappers on top (TensorBoard's
+    framework_op_stats sorts by self time too).
+    """
 
     ops: list[str]
     count: np.ndarray
@@ -93,9 +98,10 @@ def slice_mask(
     lanes: list[int] | None = None,
     categories: list[str] | None = None,
     window_ns: tuple[int, int] | None = None,
+    operators_only: bool = False,
 ) -> np.ndarray:
     """Slices on the given lanes, of the given categories, starting inside the window."""
-    mask = np.ones(trace.events, dtype=bool)
+    mask = trace.is_op.copy() if operators_only else np.ones(trace.events, dtype=bool)
     if lanes is not None:
         mask &= np.isin(trace.lane, np.asarray(lanes, dtype=np.int32))
     if categories is not None:
@@ -113,12 +119,18 @@ def op_stats(
     lanes: list[int] | None = None,
     categories: list[str] | None = None,
     window_ns: tuple[int, int] | None = None,
+    operators_only: bool = True,
 ) -> OpStats:
-    """Count, total, self, min and max time per op type (or per full name)."""
+    """Count, total, self, min and max time per op type (or per full name).
+
+    By default only operators count (``Trace.is_op``): a profiler's own span or a Python
+    frame is no op, and its time would swamp the percentages. ``operators_only=False``
+    takes every slice.
+    """
     if by not in ("op_type", "name"):
         raise OpscopeError(f"cannot group by {by!r} (use op_type or name)")
     keys, table = (trace.op, trace.ops) if by == "op_type" else (trace.name, trace.names)
-    mask = slice_mask(trace, lanes, categories, window_ns)
+    mask = slice_mask(trace, lanes, categories, window_ns, operators_only)
     key = keys[mask]
     dur = trace.dur_ns[mask]
     n = len(table)
@@ -130,7 +142,7 @@ def op_stats(
     np.minimum.at(min_, key, dur)
     np.maximum.at(max_, key, dur)
     present = np.flatnonzero(count)
-    order = present[np.lexsort((present, -total[present]))]
+    order = present[np.lexsort((present, -total[present], -self_[present]))]
     return OpStats(
         ops=[table[i] for i in order.tolist()],
         count=count[order],
@@ -149,7 +161,9 @@ def trace_summary(trace: Trace) -> dict[str, Any]:
     return {
         "format": trace.format,
         "events": trace.events,
-        "distinct_ops": int(np.unique(trace.op).size),
+        "operators": int(np.count_nonzero(trace.is_op)),
+        "distinct_ops": int(np.unique(trace.op[trace.is_op]).size),
+        "flows": int(trace.flow_src.size),
         "lanes": len(trace.lanes),
         "span_us": _us(trace.span_ns),
         "instants": int(trace.instant_ts_ns.size),

@@ -90,16 +90,34 @@ def read_xplane_files(paths: list[Path], progress: Progress | None = None) -> Tr
     from opscope.profiling.chrome import ChromeImporter
 
     importer = ChromeImporter("tensorflow")
-    for i, path in enumerate(paths):
+    hosts = [_host_of(path) for path in paths]
+    for i, (path, host) in enumerate(zip(paths, hosts, strict=True)):
         if progress is not None:
             progress(0.9 * i / len(paths), f"converting {path.name} with xprof")
         data = _convert(path)
         if len(paths) > 1:
-            importer.pid_prefix = f"{path.name.split('.')[0]}:"
+            importer.pid_prefix = f"{host}:"
         importer.read_stream(io.BytesIO(data), len(data), None)
     trace = importer.finish()
+    if len(paths) > 1:
+        _name_processes_by_host(trace)
     trace.metadata["xplane_files"] = [p.name for p in paths]
+    trace.metadata["hosts"] = hosts
     return trace
+
+
+def _host_of(path: Path) -> str:
+    """``<host>.xplane.pb`` is how TensorFlow names each host's file in a run folder."""
+    return path.name.split(".")[0]
+
+
+def _name_processes_by_host(trace: Trace) -> None:
+    """Every host has a ``/host:CPU``: prefix the host so each is its own process group."""
+    for lane in trace.lanes:
+        host, _, _ = lane.pid.partition(":")
+        if host and not lane.process.startswith(f"{host} "):
+            lane.process = f"{host} {lane.process}"
+            lane.label = f"{lane.process} / {lane.thread}"
 
 
 def _runs(folder: Path, pattern: str) -> dict[Path, list[Path]]:

@@ -6,10 +6,9 @@ from PySide6.QtCore import QPoint, Qt
 from PySide6.QtGui import QMouseEvent, QPainter, QWheelEvent
 from PySide6.QtWidgets import QToolTip, QWidget
 
-from opscope.gui.timeline.lod import HIT_TOLERANCE_PX, slice_near
+from opscope.gui.timeline.hit import HitTester
 from opscope.gui.timeline.painter import TimelinePainter
 from opscope.gui.timeline.state import TimelineState
-from opscope.gui.timeline.ticks import format_duration
 
 ZOOM_STEP = 0.8  # one wheel notch or one W press shows 80% of the span
 CLICK_SLOP_PX = 4
@@ -20,6 +19,7 @@ class TimelineCanvas(QWidget):
         super().__init__(parent)
         self.state = state
         self.painter = TimelinePainter(state)
+        self.hits = HitTester(state)
         self._press: QPoint | None = None
         self._last: QPoint | None = None
         self.setMouseTracking(True)
@@ -34,34 +34,8 @@ class TimelineCanvas(QWidget):
         painter.end()
 
     def resizeEvent(self, event) -> None:  # noqa: N802 - Qt override
-        self.state.view_height = self.height()
-        self.state.scroll_to(self.state.y_offset)
+        self.state.set_view_height(self.height())
         super().resizeEvent(event)
-
-    def slice_at(self, x: float, y: float) -> int:
-        """Index of the slice drawn at widget position (x, y), or -1."""
-        row = self.state.layout.row_at(y + self.state.y_offset)
-        if row is None or row.kind != "slices" or row.end <= row.begin:
-            return -1
-        viewport, width = self.state.viewport, self.width()
-        t = self.state.t0 + viewport.t_of(x, width)
-        tolerance = HIT_TOLERANCE_PX * viewport.width / max(width, 1)
-        trace = self.state.trace
-        position = slice_near(
-            trace.start_ns[row.begin : row.end], self.state.ends[row.begin : row.end], t, tolerance
-        )
-        return row.begin + position if position >= 0 else -1
-
-    def tooltip_text(self, index: int) -> str:
-        trace = self.state.trace
-        start = float(trace.start_ns[index] - self.state.t0)
-        return (
-            f"<b>{trace.names[int(trace.name[index])]}</b><br>"
-            f"op: {trace.ops[int(trace.op[index])]}<br>"
-            f"start: {format_duration(start, 6)}<br>"
-            f"duration: {format_duration(float(trace.dur_ns[index]))}<br>"
-            f"self: {format_duration(float(trace.self_ns[index]))}"
-        )
 
     def wheelEvent(self, event: QWheelEvent) -> None:  # noqa: N802 - Qt override
         delta = event.angleDelta()
@@ -86,9 +60,9 @@ class TimelineCanvas(QWidget):
             self.state.pan(-dx / max(self.width(), 1))
             self.state.scroll_to(self.state.y_offset - dy)
             return
-        index = self.slice_at(position.x(), position.y())
-        if index >= 0:
-            QToolTip.showText(event.globalPosition().toPoint(), self.tooltip_text(index), self)
+        hit = self.hits.at(position.x(), position.y(), self.width())
+        if hit is not None:
+            QToolTip.showText(event.globalPosition().toPoint(), self.hits.tooltip(hit), self)
         else:
             QToolTip.hideText()
 
@@ -97,5 +71,10 @@ class TimelineCanvas(QWidget):
         if press is None or event.button() != Qt.MouseButton.LeftButton:
             return
         position = event.position().toPoint()
-        if (position - press).manhattanLength() <= CLICK_SLOP_PX:
-            self.state.select(self.slice_at(position.x(), position.y()))
+        if (position - press).manhattanLength() > CLICK_SLOP_PX:
+            return
+        hit = self.hits.at(position.x(), position.y(), self.width())
+        if hit is not None and hit.kind == "instant":
+            self.state.select_instant(hit.index)
+        else:
+            self.state.select(hit.index if hit is not None and hit.kind == "slice" else -1)

@@ -11,7 +11,8 @@ from functools import lru_cache
 
 from PySide6.QtGui import QColor
 
-DENSITY_LIGHTEN = 115  # merged sub-pixel slices are drawn a little lighter than real ones
+DENSITY_RGB = (62, 74, 94)  # slate: density says "busy", not which op
+DENSITY_MIN_ALPHA = 70  # a column holding one tiny slice must still show
 
 
 @lru_cache(maxsize=4096)
@@ -22,6 +23,13 @@ def op_color(name: str) -> QColor:
     saturation = 110 + (digest >> 9) % 80
     lightness = 120 + (digest >> 17) % 50
     return QColor.fromHsl(hue, saturation, lightness)
+
+
+@lru_cache(maxsize=64)
+def density_color(level: int, levels: int) -> QColor:
+    """The neutral density colour, more opaque the busier the column (``level`` of ``levels``)."""
+    alpha = DENSITY_MIN_ALPHA + (255 - DENSITY_MIN_ALPHA) * level // levels
+    return QColor(*DENSITY_RGB, alpha)
 
 
 def text_color(background: QColor) -> QColor:

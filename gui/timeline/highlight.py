@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from opscope.gui.timeline.lod import duration_prefix
 from opscope.profiling.trace import Trace
 
 
@@ -18,6 +19,8 @@ class Highlight:
         self.indices = np.unique(np.asarray(indices, dtype=np.int64))
         self.starts = trace.start_ns[self.indices]
         self.ends = self.starts + trace.dur_ns[self.indices]
+        self.prefix = duration_prefix(self.starts, self.ends)
+        self.ops = trace.op[self.indices]
         self._by_time = self.indices[np.argsort(self.starts, kind="stable")]
         self.cursor = -1  # position in time order; -1 before the first step
 

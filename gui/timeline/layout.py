@@ -21,7 +21,7 @@ LANE_GAP = 4
 
 @dataclass(frozen=True)
 class Row:
-    kind: str  # "process" | "slices" | "counter"
+    kind: str  # "process" | "slices" | "counter" | "summary" (a collapsed process's busy time)
     y: int
     height: int
     process: str
@@ -34,7 +34,7 @@ class Row:
 
 
 class TrackLayout:
-    """Rows from top to bottom; ``collapsed`` holds the process names shown as headers only."""
+    """Rows from top to bottom; a process in ``collapsed`` shows its header and one summary row."""
 
     def __init__(self, trace: Trace, collapsed: set[str] | None = None) -> None:
         self.trace = trace
@@ -42,6 +42,7 @@ class TrackLayout:
         self.rows: list[Row] = []
         self._build()
         self._tops = [row.y for row in self.rows]
+        self._middles = self._middle_table()
 
     @property
     def height(self) -> int:
@@ -61,6 +62,26 @@ class TrackLayout:
             if row.kind == "slices" and row.lane == lane and row.depth == depth:
                 return row
         return None
+
+    def row_middles(self, indices: np.ndarray) -> np.ndarray:
+        """Per slice, the y of the middle of the row showing it (its process's summary row
+        when collapsed); NaN where nothing shows it."""
+        lanes = self.trace.lane[indices]
+        depths = np.minimum(self.trace.depth[indices], self._middles.shape[1] - 1)
+        return self._middles[lanes, depths]
+
+    def _middle_table(self) -> np.ndarray:
+        """(lane, depth) -> middle y, as a 2-D array for vectorised lookups."""
+        depth = max((row.depth for row in self.rows if row.kind == "slices"), default=0)
+        table = np.full((len(self.trace.lanes), depth + 2), np.nan)
+        summaries = {row.process: row for row in self.rows if row.kind == "summary"}
+        for lane, info in enumerate(self.trace.lanes):
+            if info.process in summaries:
+                table[lane, :] = summaries[info.process].y + ROW_HEIGHT / 2
+        for row in self.rows:
+            if row.kind == "slices":
+                table[row.lane, row.depth] = row.y + row.height / 2
+        return table
 
     def lane_top_row(self, lane: int) -> Row | None:
         for row in self.rows:
@@ -97,9 +118,11 @@ class TrackLayout:
         for process in self._processes():
             self.rows.append(Row("process", y, HEADER_HEIGHT, process, process))
             y += HEADER_HEIGHT
+            own = [i for i in lanes if self.trace.lanes[i].process == process]
             if process in self.collapsed:
+                y = self._add_summary(process, own, y)
                 continue
-            for lane in (i for i in lanes if self.trace.lanes[i].process == process):
+            for lane in own:
                 y = self._add_lane(lane, depths[lane], y)
             for index, series in enumerate(self.trace.counters):
                 if series.process == process:
@@ -107,6 +130,13 @@ class TrackLayout:
                         Row("counter", y, COUNTER_HEIGHT, process, series.name, counter=index)
                     )
                     y += COUNTER_HEIGHT + LANE_GAP
+
+    def _add_summary(self, process: str, lanes: list[int], y: int) -> int:
+        if not lanes:
+            return y
+        label = f"{len(lanes)} track{'s' if len(lanes) > 1 else ''} (collapsed)"
+        self.rows.append(Row("summary", y, ROW_HEIGHT, process, label))
+        return y + ROW_HEIGHT + LANE_GAP
 
     def _add_lane(self, lane: int, rows: list[tuple[int, int, int]], y: int) -> int:
         label = self.trace.lanes[lane].label

@@ -12,7 +12,10 @@ import numpy as np
 from PySide6.QtCore import QObject, Signal
 
 from opscope.gui.timeline.highlight import Highlight
+from opscope.gui.timeline.instants import InstantIndex
 from opscope.gui.timeline.layout import TrackLayout
+from opscope.gui.timeline.lod import duration_prefix
+from opscope.gui.timeline.summary import ProcessSummaries
 from opscope.gui.timeline.viewport import Viewport
 from opscope.profiling.trace import Trace
 
@@ -24,6 +27,7 @@ class TimelineState(QObject):
     viewport_changed = Signal()  # the time window moved or was resized
     layout_changed = Signal()
     selection_changed = Signal(int)  # slice index, -1 for none
+    instant_selected = Signal(int)  # instant index (into the trace's instant columns)
     range_changed = Signal(object)  # (begin_ns, end_ns) absolute, or None
     highlight_changed = Signal()
 
@@ -35,11 +39,15 @@ class TimelineState(QObject):
         self.trace = trace
         self.t0 = trace.t0_ns
         self.ends = trace.start_ns + trace.dur_ns
+        self.prefix = duration_prefix(trace.start_ns, self.ends)
+        self.summaries = ProcessSummaries(trace, self.ends)
+        self.instants = InstantIndex(trace)
         self.viewport = Viewport(max(trace.span_ns, span_ns or 0))
         self.layout = TrackLayout(trace)
         self.y_offset = 0
         self.view_height = 1
         self.selected = -1
+        self.selected_instant = -1
         self.highlight: Highlight | None = None
         self.time_range: tuple[float, float] | None = None  # relative to t0
         self.hover_range: tuple[float, float] | None = None  # while dragging on the ruler
@@ -81,6 +89,12 @@ class TimelineState(QObject):
     def max_y_offset(self) -> int:
         return max(self.layout.height - self.view_height, 0)
 
+    def set_view_height(self, height: int) -> None:
+        """The canvas was resized: keep the scroll offset valid and the scroll bar's range true."""
+        self.view_height = height
+        self.y_offset = int(min(self.y_offset, self.max_y_offset()))
+        self.changed.emit()
+
     def scroll_to(self, y: int) -> None:
         y = int(min(max(y, 0), self.max_y_offset()))
         if y != self.y_offset:
@@ -96,10 +110,19 @@ class TimelineState(QObject):
 
     # -- selections ----------------------------------------------------------------------
     def select(self, index: int) -> None:
+        """Select slice ``index`` (-1: nothing); an instant selected before is let go."""
+        if index == self.selected and self.selected_instant < 0:
+            return
+        self.selected_instant = -1
         if index != self.selected:
             self.selected = index
             self.selection_changed.emit(index)
-            self.changed.emit()
+        self.changed.emit()
+
+    def select_instant(self, index: int) -> None:
+        self.selected, self.selected_instant = -1, index
+        self.instant_selected.emit(index)
+        self.changed.emit()
 
     def set_highlight(self, indices: np.ndarray | None, label: str = "") -> None:
         self.highlight = None if indices is None else Highlight(self.trace, indices, label)

@@ -28,6 +28,7 @@ KEY_ACTIONS = {
 
 class TimelineView(QWidget):
     slice_selected = Signal(int)  # slice index, -1 for none
+    instant_selected = Signal(int)  # index into the trace's instant columns
     range_selected = Signal(object)  # (begin_ns, end_ns) absolute, or None
     visible_range_changed = Signal(float, float)  # ns relative to the trace start
 
@@ -52,6 +53,7 @@ class TimelineView(QWidget):
         self.state.changed.connect(self._sync_scrollbar)
         self.scrollbar.valueChanged.connect(self.state.scroll_to)
         self.state.selection_changed.connect(self.slice_selected)
+        self.state.instant_selected.connect(self.instant_selected)
         self.state.range_changed.connect(self.range_selected)
         self.state.viewport_changed.connect(self._emit_visible_range)
 

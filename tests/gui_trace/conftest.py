@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import importlib.util
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -32,12 +35,38 @@ def mxnet_result() -> dict:
 
 
 @pytest.fixture
-def torch_page(qtbot, torch_result):
-    from opscope.gui.trace_page import TracePage
+def torch_page(open_page, torch_result):
+    return open_page(torch_result)
 
-    page = TracePage(torch_result)
-    qtbot.addWidget(page)
-    page.resize(1600, 1000)
-    page.show()
-    qtbot.waitExposed(page)
-    return page
+
+@pytest.fixture(scope="session")
+def tf_result() -> dict:
+    return imported("tensorflow_logdir")
+
+
+@pytest.fixture(scope="session")
+def training_result(tmp_path_factory) -> dict:
+    """A real PyTorch training trace (with forward → backward flows), made in a child process."""
+    if importlib.util.find_spec("torch") is None:
+        pytest.skip("torch is not installed")
+    out = tmp_path_factory.mktemp("torch") / "training_trace.json"
+    script = Path(__file__).with_name("torch_training_trace.py")
+    subprocess.run([sys.executable, str(script), str(out)], check=True, capture_output=True)
+    return import_trace_job({"path": str(out)}, lambda fraction, message: None)
+
+
+@pytest.fixture
+def open_page(qtbot):
+    """Open an import result as a shown 1600×1000 trace page."""
+
+    def open_result(result: dict):
+        from opscope.gui.trace_page import TracePage
+
+        page = TracePage(result)
+        qtbot.addWidget(page)
+        page.resize(1600, 1000)
+        page.show()
+        qtbot.waitExposed(page)
+        return page
+
+    return open_result

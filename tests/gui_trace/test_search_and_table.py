@@ -112,7 +112,8 @@ def test_grouping_by_name_changes_the_rows(qtbot, torch_page):
     panel = torch_page.op_panel
     panel.grouping.setCurrentIndex(1)
     assert panel.by == "name"
-    assert set(table_ops(panel)) == set(np.asarray(panel.trace.names)[panel.trace.name])
+    trace = panel.trace
+    assert set(table_ops(panel)) == set(np.asarray(trace.names)[trace.name[trace.is_op]])
 
 
 def test_a_time_range_keeps_the_search_highlight(qtbot, torch_page):
@@ -122,3 +123,18 @@ def test_a_time_range_keeps_the_search_highlight(qtbot, torch_page):
     torch_page.timeline.set_time_range(trace.t0_ns, trace.t0_ns + trace.span_ns // 2)
     assert torch_page.timeline.state.highlight is not None
     assert len(torch_page.timeline.state.highlight) == count
+
+
+def test_clicking_a_chart_bar_selects_its_op(qtbot, torch_page):
+    chart, panel, view = torch_page.chart, torch_page.op_panel, torch_page.timeline
+    op = chart.ops[1]
+    qtbot.keyClicks(panel.filter_edit, "no such op")  # a filter hiding the row is cleared
+    qtbot.mouseClick(
+        chart.plot.viewport(), Qt.MouseButton.LeftButton, pos=chart.bar_center(op).toPoint()
+    )
+    selected = panel.table.selectionModel().selectedRows()
+    assert [panel.proxy.index(r.row(), 0).data() for r in selected] == [op]
+    expected = int((op_names(view.trace) == op).sum())
+    assert view.state.highlight.label == op
+    assert len(view.state.highlight) == expected > 0
+    assert chart.op_at(0.5) is None  # between bars: nothing

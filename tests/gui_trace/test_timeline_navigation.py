@@ -67,7 +67,7 @@ def test_clicking_a_slice_shows_its_details(qtbot, torch_page):
     assert torch_page.details.value_of("Op type") == "aten::conv2d"
     first_arg = next(iter(trace.args_of(index)))
     assert torch_page.details.value_of(first_arg) is not None
-    assert "aten::conv2d" in view.canvas.tooltip_text(index)
+    assert "aten::conv2d" in view.canvas.hits.slice_tooltip(index)
 
 
 def test_clicking_empty_space_clears_the_selection(qtbot, torch_page):

@@ -48,3 +48,11 @@ def mxnet_trace(framework_traces: Path) -> Path:
 @pytest.fixture(scope="session")
 def tf_logdir(framework_traces: Path) -> Path:
     return framework_traces / "tensorflow_logdir"
+
+
+@pytest.fixture(scope="session")
+def torch_training_trace(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    target = tmp_path_factory.mktemp("torch_training") / "training_trace.json"
+    script = Path(__file__).with_name("torch_training_trace.py")
+    subprocess.run([sys.executable, str(script), str(target)], check=True, capture_output=True)
+    return target

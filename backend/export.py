@@ -1,0 +1,50 @@
+"""Export an optimized model with its report: the model file, then REPORT.json and .md beside it.
+
+Every file is written atomically, so an interrupted export leaves either the old files or
+the new ones, never a half-written model.
+"""
+
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+from typing import Any
+
+from opscope.atomic import atomic_path, write_text_atomic
+from opscope.errors import OpscopeError
+
+
+def report_paths(target: Path) -> tuple[Path, Path]:
+    stem = target.with_suffix("")
+    return stem.with_name(stem.name + ".report.json"), stem.with_name(stem.name + ".report.md")
+
+
+def save_report(report: dict[str, Any], target: str | Path) -> Path:
+    """Write the report as Markdown when ``target`` ends in .md, else as JSON."""
+    from opscope.backend.optimize.report import to_json, to_markdown
+
+    target = Path(target)
+    text = to_markdown(report) if target.suffix.lower() == ".md" else to_json(report)
+    write_text_atomic(target, text)
+    return target
+
+
+def export_model(model: str | Path, report: dict[str, Any], target: str | Path) -> dict[str, Any]:
+    model, target = Path(model), Path(target)
+    if not model.is_file():
+        raise OpscopeError(f"cannot export: the optimized model {model} is gone; run it again")
+    if target.resolve() == Path(report.get("model", "")).resolve():
+        raise OpscopeError("cannot export over the original model: choose another file name")
+    with atomic_path(target) as temp:
+        shutil.copyfile(model, temp)
+    json_path, md_path = report_paths(target)
+    exported = {**report, "output": str(target)}
+    save_report(exported, json_path)
+    save_report(exported, md_path)
+    return {"model": str(target), "report_json": str(json_path), "report_md": str(md_path)}
+
+
+def export_job(params: dict[str, Any], progress) -> dict[str, Any]:
+    """Job ``export_model``: ``{"model", "report", "target"}``."""
+    progress(0.1, "writing the model and its report")
+    return export_model(params["model"], params["report"], params["target"])

@@ -1,0 +1,84 @@
+"""``opscope inspect``: open a model and summarise its graph, as a job and as text."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+from opscope.backend.models import ModelAdapter, open_model
+from opscope.backend.summary import GraphSummary
+from opscope.errors import OpscopeError
+
+Progress = Callable[[float, str], None]
+
+
+def open_for(path: str | Path, verb: str = "open") -> ModelAdapter:
+    """Open a model; a failure becomes ``cannot VERB MODEL: reason``."""
+    try:
+        return open_model(path)
+    except OpscopeError as exc:
+        raise OpscopeError(f"cannot {verb} {path}: {exc}") from exc
+
+
+def _ignore(fraction: float, message: str) -> None:
+    pass
+
+
+def inspect_model(path: str | Path, progress: Progress = _ignore) -> GraphSummary:
+    """The graph summary of the model at ``path``."""
+    progress(0.0, f"opening {Path(path).name}")
+    adapter = open_for(path)
+    progress(0.5, "summarising the graph")
+    try:
+        summary = adapter.summary()
+    except OpscopeError as exc:
+        raise OpscopeError(f"cannot open {path}: {exc}") from exc
+    progress(1.0, "done")
+    return summary
+
+
+def inspect_job(params: dict[str, Any], progress: Progress) -> dict[str, Any]:
+    """Job ``inspect_model``: ``{"path"}`` -> the ``inspect --json`` object plus ``path``."""
+    return {**inspect_model(params["path"], progress).to_dict(), "path": str(params["path"])}
+
+
+def _shape_text(shape: list[Any] | None) -> str:
+    if shape is None:
+        return "?"
+    return "x".join("?" if d is None else str(d) for d in shape) or "scalar"
+
+
+def _counts_text(data: dict[str, Any], indent: str = "") -> list[str]:
+    return [
+        f"{indent}nodes        {data['nodes']}",
+        f"{indent}const        {data['const']}   variable {data['variable']}   "
+        f"identity {data['identity']}   placeholder {data['placeholder']}",
+        f"{indent}parameters   {data['params']:,} ({data['param_bytes']:,} bytes, "
+        f"{data['initializers']} initializers)",
+        f"{indent}unused       {len(data['unused_nodes'])} nodes, "
+        f"{len(data['unused_initializers'])} initializers",
+        f"{indent}quantization {data['quant_nodes']} nodes",
+    ]
+
+
+def format_summary(data: dict[str, Any], top: int = 15) -> str:
+    """The ``inspect`` object as the text a person reads in a terminal."""
+    lines = [
+        f"format       {data['format']}   opset {data['opset']}   "
+        f"producer {data['producer'] or '?'}",
+        f"size         {data['size_bytes']:,} bytes",
+    ]
+    for label in ("inputs", "outputs"):
+        for tensor in data[label]:
+            shape = _shape_text(tensor["shape"])
+            lines.append(f"{label[:-1]:<12} {tensor['name']}: {tensor['dtype']} {shape}")
+    lines += _counts_text(data)
+    ops = list(data["op_counts"].items())
+    lines.append("ops          " + ", ".join(f"{op} {n}" for op, n in ops[:top]))
+    if len(ops) > top:
+        lines[-1] += f", … {len(ops) - top} more"
+    if data.get("frozen"):
+        lines.append("frozen (variables folded into constants):")
+        lines += _counts_text(data["frozen"], indent="  ")
+    return "\n".join(lines)

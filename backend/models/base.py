@@ -1,0 +1,131 @@
+"""The interface every framework adapter implements.
+
+Pipeline steps (inspect, convert, verify, and later prune, quantize, bench, profile) talk to
+a model only through :class:`ModelAdapter`, so they never import a framework themselves:
+the adapter module imports its framework inside its methods, in the job's child process.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import re
+import sys
+from abc import ABC, abstractmethod
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+
+from opscope.backend.summary import GraphSummary, TensorInfo
+from opscope.errors import OpscopeError
+
+
+@dataclass(frozen=True)
+class InputSpec:
+    """A model input and the range valid values come from.
+
+    ``high`` bounds integer inputs that index something (token ids below an embedding's
+    vocabulary size), so generated inputs are ones the model can actually take.
+    """
+
+    name: str
+    dtype: str
+    shape: tuple[int | str | None, ...] | None
+    low: float = 0.0
+    high: float | None = None
+
+    @property
+    def info(self) -> TensorInfo:
+        return TensorInfo(self.name, self.dtype, self.shape)
+
+
+@dataclass(frozen=True)
+class ExportOptions:
+    """What the user asked of a conversion to ONNX."""
+
+    opset: int | None = None
+    dynamic_batch: bool = True
+
+
+class ModelAdapter(ABC):
+    """A model opened from the user's files, in its own framework."""
+
+    format: str = ""
+
+    def __init__(self, path: Path) -> None:
+        self.path = path
+
+    @abstractmethod
+    def summary(self) -> GraphSummary:
+        """The graph summary shown by ``opscope inspect``."""
+
+    @abstractmethod
+    def input_specs(self) -> list[InputSpec]:
+        """The inputs the model takes, with shapes as far as the file records them."""
+
+    @abstractmethod
+    def output_names(self) -> list[str]:
+        """Names of the outputs, in the order :meth:`run` returns them."""
+
+    @abstractmethod
+    def run(self, inputs: dict[str, np.ndarray]) -> list[np.ndarray]:
+        """Compute the outputs in the model's own framework."""
+
+    @abstractmethod
+    def export_onnx(self, target: Path, specs: list[InputSpec], options: ExportOptions) -> None:
+        """Write the model as ONNX to ``target`` with inputs named as ``specs``."""
+
+
+def first_line(exc: BaseException) -> str:
+    """A framework error shortened to one line a person can read.
+
+    Some frameworks wrap the cause in a long message whose first line says only that
+    something failed (TorchScript's interpreter); the last ``...Error: cause`` line inside
+    it is then the one that explains.
+    """
+    lines = [line.strip() for line in str(exc).strip().splitlines() if line.strip()]
+    causes = [line for line in lines[1:] if re.match(r"^\w*(Error|Exception): ", line)]
+    if causes:
+        return causes[-1]
+    return f"{type(exc).__name__}: {lines[0]}" if lines else type(exc).__name__
+
+
+@contextlib.contextmanager
+def user_errors(what: str) -> Iterator[None]:
+    """Turn any framework exception into an :class:`OpscopeError` about the user's file.
+
+    Loaders of untrusted files fail in many library-specific ways; to the user they all
+    mean the file could not be read, so the boundary around a framework call says so.
+    """
+    try:
+        yield
+    except OpscopeError:
+        raise
+    except Exception as exc:
+        raise OpscopeError(f"{what} ({first_line(exc)})") from exc
+
+
+@contextlib.contextmanager
+def quiet_native_output() -> Iterator[None]:
+    """Send what libraries write to file descriptors 1 and 2 to /dev/null meanwhile.
+
+    Exporters and framework imports print banners, warnings and progress from native code
+    and from logging handlers bound to the original streams; the CLI promises clean JSON on
+    stdout and one error line on stderr. Failures still arrive as exceptions.
+    """
+    sys.stdout.flush()
+    sys.stderr.flush()
+    saved = [os.dup(1), os.dup(2)]
+    try:
+        with open(os.devnull, "wb") as null:
+            os.dup2(null.fileno(), 1)
+            os.dup2(null.fileno(), 2)
+        yield
+    finally:
+        sys.stdout.flush()
+        sys.stderr.flush()
+        for fd, copy in zip((1, 2), saved, strict=True):
+            os.dup2(copy, fd)
+            os.close(copy)

@@ -1,0 +1,74 @@
+"""``opscope bench``: time models as they are, ONNX in onnxruntime, others eager in their
+own framework, all in one interleaved run so their numbers can be compared."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+from opscope.backend.inputs import DEFAULT_BATCH, random_inputs
+from opscope.backend.inspect import open_for
+from opscope.backend.optimize.bench import (
+    RunOnce,
+    batch_of,
+    measure_interleaved,
+    onnx_session,
+    session_runner,
+)
+from opscope.errors import OpscopeError
+
+Progress = Callable[[float, str], None]
+
+
+def _runner(path: str, batch: int, threads: int | None, alone: bool) -> tuple[str, RunOnce, int]:
+    """(runtime, one call, batch) for the model at ``path``."""
+    adapter = open_for(path, "bench")
+    try:
+        inputs = random_inputs(adapter.input_specs(), seed=0, batch=batch)
+        if adapter.format == "onnx":
+            session = onnx_session(Path(path), threads, spinning=alone)
+            return "onnxruntime", session_runner(session, inputs), batch_of(inputs)
+        return adapter.format, lambda: adapter.run(inputs), batch_of(inputs)
+    except OpscopeError as exc:
+        raise OpscopeError(f"cannot bench {path}: {exc}") from exc
+
+
+def bench_models(
+    paths: list[str],
+    *,
+    runs: int = 50,
+    warmup: int = 5,
+    threads: int | None = None,
+    batch: int | None = None,
+    progress: Progress,
+) -> list[dict[str, Any]]:
+    """One row per model: ``{"model", "runtime", "p50_ms", "p90_ms", "p99_ms", "mean_ms",
+    "throughput"}``; a model given twice is timed twice (a check of the method)."""
+    if not paths:
+        raise OpscopeError("no model to benchmark")
+    keys = [f"{index}:{path}" for index, path in enumerate(paths)]
+    runners: dict[str, RunOnce] = {}
+    runtimes: dict[str, str] = {}
+    batches: dict[str, int] = {}
+    for number, (key, path) in enumerate(zip(keys, paths, strict=True)):
+        progress(number / (len(paths) + 1), f"opening {Path(path).name}")
+        alone = len(paths) == 1
+        runtimes[key], runners[key], batches[key] = _runner(
+            path, batch or DEFAULT_BATCH, threads, alone
+        )
+    progress(len(paths) / (len(paths) + 1), f"timing {runs} runs of each")
+    stats = measure_interleaved(runners, runs, warmup)
+    progress(1.0, "done")
+    return [
+        {
+            "model": path,
+            "runtime": runtimes[key],
+            "p50_ms": stats[key].p50,
+            "p90_ms": stats[key].p90,
+            "p99_ms": stats[key].p99,
+            "mean_ms": stats[key].mean,
+            "throughput": batches[key] * 1000.0 / stats[key].mean if stats[key].mean else 0.0,
+        }
+        for key, path in zip(keys, paths, strict=True)
+    ]

@@ -1,0 +1,154 @@
+"""The ``optimize``, ``bench`` and ``profile`` verbs: parsers and handlers.
+
+:func:`add_parsers` registers the three subcommands on the headless CLI's subparsers.
+Nothing here imports onnxruntime or a framework at module level (``opscope --help`` must
+stay fast); the handlers import the job code when they run.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from typing import Any
+
+
+def _progress_printer(quiet: bool):
+    def show(fraction: float, message: str) -> None:
+        if not quiet:
+            print(f"[{fraction:4.0%}] {message}", file=sys.stderr)
+
+    return show
+
+
+def _names(text: str | None) -> tuple[str, ...]:
+    return tuple(n for n in (text or "").split(",") if n)
+
+
+def _run_optimize(args: argparse.Namespace) -> int:
+    from opscope.backend.optimize.pipeline import OptimizeOptions, optimize_model
+    from opscope.backend.optimize.report import to_markdown
+
+    options = OptimizeOptions(
+        keep_outputs=_names(args.keep_outputs),
+        level=args.level,
+        slim=args.slim,
+        quantize=args.quantize,
+        calib=args.calib,
+        method=args.method,
+        per_channel=args.per_channel,
+        exclude_nodes=_names(args.exclude_nodes),
+        exclude_op_types=_names(args.exclude_op_types),
+        auto=args.auto,
+        tolerance=args.tolerance,
+        inputs_npz=args.inputs_npz,
+        runs=args.runs,
+        warmup=args.warmup,
+        threads=args.threads,
+        batch=args.batch,
+        report=args.report,
+    )
+    report = optimize_model(args.model, args.output, options, _progress_printer(args.quiet))
+    print(json.dumps(report, indent=2) if args.json else to_markdown(report))
+    return 0 if report["verify"]["passed"] else 1
+
+
+def _add_timing(parser: argparse.ArgumentParser, runs: int) -> None:
+    parser.add_argument("--runs", type=int, default=runs, metavar="N", help="timed runs")
+    parser.add_argument("--warmup", type=int, default=5, metavar="N", help="untimed runs first")
+    parser.add_argument("--threads", type=int, metavar="N", help="onnxruntime intra-op threads")
+    parser.add_argument("--batch", type=int, metavar="N", help="batch size of generated inputs")
+
+
+def _add_optimize(subparsers: Any) -> None:
+    parser = subparsers.add_parser(
+        "optimize", help="prune, quantize, verify and benchmark a model; export it as ONNX"
+    )
+    parser.add_argument("model", metavar="MODEL", help="model file or SavedModel folder")
+    parser.add_argument("-o", "--output", required=True, metavar="OUT.onnx")
+    parser.add_argument("--keep-outputs", metavar="A,B", help="serve only these outputs")
+    parser.add_argument("--level", choices=("basic", "extended", "layout", "all"))
+    parser.add_argument("--slim", action="store_true", help="simplify with onnxslim")
+    parser.add_argument("--quantize", choices=("dynamic", "static", "fp16"))
+    parser.add_argument("--calib", metavar="FILE.npz", help="calibration inputs (.npz or .npy)")
+    parser.add_argument("--method", choices=("minmax", "entropy", "percentile"), default="minmax")
+    parser.add_argument("--per-channel", action="store_true", help="per-channel INT8 weights")
+    parser.add_argument("--exclude-nodes", metavar="A,B", help="nodes not to quantize")
+    parser.add_argument("--exclude-op-types", metavar="A,B", help="op types not to quantize")
+    parser.add_argument("--auto", action="store_true", help="try candidates, keep the fastest")
+    parser.add_argument(
+        "--tolerance", type=float, metavar="ATOL", help="max abs diff allowed per output value"
+    )
+    parser.add_argument("--inputs-npz", metavar="FILE.npz", help="verify and time on these")
+    parser.add_argument("--report", metavar="REPORT.json", help="also write REPORT.md beside it")
+    _add_timing(parser, runs=30)
+    parser.add_argument("--json", action="store_true", help="print the report as JSON")
+    parser.add_argument("-q", "--quiet", action="store_true", help="no progress lines")
+    parser.set_defaults(run=_run_optimize)
+
+
+def _run_bench(args: argparse.Namespace) -> int:
+    from opscope.backend.optimize.bench_models import bench_models
+
+    rows = bench_models(
+        args.models,
+        runs=args.runs,
+        warmup=args.warmup,
+        threads=args.threads,
+        batch=args.batch,
+        progress=_progress_printer(args.json or args.quiet),
+    )
+    if args.json:
+        print(json.dumps(rows, indent=2))
+        return 0
+    print(f"{'model':<40} {'runtime':<22} {'p50 ms':>9} {'p90 ms':>9} {'p99 ms':>9} {'/s':>9}")
+    for row in rows:
+        print(
+            f"{row['model'][-40:]:<40} {row['runtime']:<22} {row['p50_ms']:>9.3f} "
+            f"{row['p90_ms']:>9.3f} {row['p99_ms']:>9.3f} {row['throughput']:>9.1f}"
+        )
+    return 0
+
+
+def _add_bench(subparsers: Any) -> None:
+    parser = subparsers.add_parser(
+        "bench", help="time models (ONNX in onnxruntime, others eager), interleaved"
+    )
+    parser.add_argument("models", nargs="+", metavar="MODEL")
+    _add_timing(parser, runs=50)
+    parser.add_argument("--json", action="store_true", help="print a JSON list")
+    parser.add_argument("-q", "--quiet", action="store_true", help="no progress lines")
+    parser.set_defaults(run=_run_bench)
+
+
+def _run_profile(args: argparse.Namespace) -> int:
+    from opscope.backend.optimize.profile import profile_model
+
+    result = profile_model(
+        args.model,
+        args.output,
+        runs=args.runs,
+        runtime=args.runtime,
+        progress=_progress_printer(args.quiet),
+    )
+    print(json.dumps(result))
+    return 0
+
+
+def _add_profile(subparsers: Any) -> None:
+    parser = subparsers.add_parser("profile", help="write a profiler trace of N runs")
+    parser.add_argument("model", metavar="MODEL")
+    parser.add_argument("-o", "--output", required=True, metavar="TRACE.json")
+    parser.add_argument("--runs", type=int, default=10, metavar="N")
+    parser.add_argument("--runtime", choices=("onnxruntime", "native"), default="onnxruntime")
+    parser.add_argument("-q", "--quiet", action="store_true", help="no progress lines")
+    parser.set_defaults(run=_run_profile)
+
+
+REGISTER = {"optimize": _add_optimize, "bench": _add_bench, "profile": _add_profile}
+
+
+def add_parsers(subparsers: Any) -> None:
+    """Register ``optimize``, ``bench`` and ``profile`` (each sets ``run`` to its handler)."""
+    for register in REGISTER.values():
+        register(subparsers)

@@ -1,0 +1,136 @@
+"""Profile a model for N runs and write the trace file the trace engine reads.
+
+ONNX models (and, with ``runtime="onnxruntime"``, any model after conversion) run under
+onnxruntime's profiler; originals can run under their own framework's profiler instead
+(torch.profiler, the TensorFlow profiler, the MXNet profiler), so the two traces of one
+model can be compared per operator.
+"""
+
+from __future__ import annotations
+
+import shutil
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+from opscope.atomic import atomic_path
+from opscope.backend.inputs import random_inputs
+from opscope.backend.inspect import open_for
+from opscope.backend.models import ModelAdapter
+from opscope.backend.models.base import user_errors
+from opscope.backend.optimize.reference import work_folder
+from opscope.errors import OpscopeError
+
+Progress = Callable[[float, str], None]
+RUNTIMES = ("onnxruntime", "native")
+
+
+def profile_onnxruntime(onnx_path: Path, inputs: dict, runs: int, folder: Path) -> Path:
+    """onnxruntime's JSON profile (Chrome trace format) of ``runs`` runs."""
+    import onnxruntime as ort
+
+    options = ort.SessionOptions()
+    options.log_severity_level = 3
+    options.enable_profiling = True
+    options.profile_file_prefix = str(folder / "ort_profile")
+    with user_errors("onnxruntime cannot load the model"):
+        session = ort.InferenceSession(str(onnx_path), options, providers=["CPUExecutionProvider"])
+    feed = {i.name: inputs[i.name] for i in session.get_inputs()}
+    with user_errors("onnxruntime failed to run the model"):
+        for _ in range(runs):
+            session.run(None, feed)
+    return Path(session.end_profiling())
+
+
+def _profile_torch(adapter: ModelAdapter, inputs: dict, runs: int, folder: Path) -> Path:
+    from torch.profiler import ProfilerActivity, profile
+
+    target = folder / "torch_trace.json"
+    with profile(activities=[ProfilerActivity.CPU], record_shapes=True) as prof:
+        for _ in range(runs):
+            adapter.run(inputs)
+    prof.export_chrome_trace(str(target))
+    return target
+
+
+def _profile_tensorflow(adapter: ModelAdapter, inputs: dict, runs: int, folder: Path) -> Path:
+    import tensorflow as tf
+
+    logdir = folder / "tf_logdir"
+    tf.profiler.experimental.start(str(logdir))
+    try:
+        for _ in range(runs):
+            adapter.run(inputs)
+    finally:
+        tf.profiler.experimental.stop()
+    found = sorted(logdir.rglob("*.xplane.pb"))
+    if not found:
+        raise OpscopeError("the TensorFlow profiler wrote no trace")
+    return found[-1]
+
+
+def _profile_mxnet(adapter: ModelAdapter, inputs: dict, runs: int, folder: Path) -> Path:
+    import mxnet as mx
+
+    target = folder / "mxnet_profile.json"
+    mx.profiler.set_config(profile_all=True, filename=str(target))
+    mx.profiler.set_state("run")
+    try:
+        for _ in range(runs):
+            adapter.run(inputs)
+        mx.nd.waitall()
+    finally:
+        mx.profiler.set_state("stop")
+    mx.profiler.dump()
+    return target
+
+
+NATIVE_PROFILERS = {
+    "torchscript": _profile_torch,
+    "torch-export": _profile_torch,
+    "tensorflow-savedmodel": _profile_tensorflow,
+    "keras": _profile_tensorflow,
+    "keras-h5": _profile_tensorflow,
+    "mxnet": _profile_mxnet,
+}
+
+
+def profile_model(
+    path: str | Path,
+    output: str | Path,
+    *,
+    runs: int = 10,
+    runtime: str = "onnxruntime",
+    progress: Progress,
+) -> dict[str, Any]:
+    """Profile ``runs`` runs and write the trace to ``output``; returns what was written."""
+    from opscope.backend.optimize.reference import build_reference
+
+    source, target = Path(path), Path(output)
+    if runtime not in RUNTIMES:
+        raise OpscopeError(f"cannot profile {source}: unknown runtime {runtime!r}")
+    progress(0.0, f"opening {source.name}")
+    adapter = open_for(source, "profile")
+    try:
+        with work_folder() as folder_name:
+            folder = Path(folder_name)
+            if runtime == "native" and adapter.format != "onnx":
+                fmt = adapter.format
+                profiler = NATIVE_PROFILERS.get(fmt)
+                if profiler is None:
+                    raise OpscopeError(f"no native profiler for {fmt} models")
+                inputs = random_inputs(adapter.input_specs())
+                progress(0.2, f"profiling {runs} runs in {fmt}")
+                trace = profiler(adapter, inputs, runs, folder)
+                used = fmt
+            else:
+                ref = build_reference(adapter, folder, progress=progress)
+                progress(0.3, f"profiling {runs} runs in onnxruntime")
+                trace = profile_onnxruntime(ref.onnx_path, ref.inputs, runs, folder)
+                used = "onnxruntime"
+            with atomic_path(target) as temp:
+                shutil.copyfile(trace, temp)
+    except OpscopeError as exc:
+        raise OpscopeError(f"cannot profile {source}: {exc}") from exc
+    progress(1.0, "done")
+    return {"model": str(source), "output": str(target), "runtime": used, "runs": runs}

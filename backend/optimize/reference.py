@@ -1,0 +1,127 @@
+"""The original model, as every optimized variant is checked and timed against it.
+
+The original runs once, in its own framework, on fixed inputs; every step's output file is
+then run in onnxruntime on the same inputs and compared with those outputs (not with the
+previous step's), so errors cannot creep in step by step unnoticed.
+"""
+
+from __future__ import annotations
+
+import tempfile
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from opscope.backend.inputs import random_inputs, read_npz
+from opscope.backend.models import InputSpec, ModelAdapter
+from opscope.backend.models.onnx_model import load_onnx, onnx_input_specs
+from opscope.backend.optimize.bench import RunOnce, onnx_session, session_runner
+from opscope.backend.verify import DEFAULT_ATOL, DEFAULT_RTOL, VerifyResult, compare_outputs
+from opscope.errors import OpscopeError
+
+Progress = Callable[[float, str], None]
+
+
+def tolerances(tolerance: float | None) -> tuple[float, float]:
+    """(rtol, atol): a user's tolerance is an absolute bound on every output element."""
+    return (DEFAULT_RTOL, DEFAULT_ATOL) if tolerance is None else (0.0, float(tolerance))
+
+
+@dataclass
+class Reference:
+    """The original model, its ONNX form, fixed inputs and the outputs it computes on them."""
+
+    adapter: ModelAdapter
+    onnx_path: Path
+    before: dict[str, Any]
+    specs: list[InputSpec]
+    inputs: dict[str, np.ndarray]
+    output_names: list[str]
+    expected: list[np.ndarray]
+    rtol: float
+    atol: float
+
+    def verify(self, path: Path) -> VerifyResult:
+        """Run the ONNX file at ``path`` on the reference inputs and compare."""
+        session = onnx_session(path)
+        run = session_runner(session, self.inputs)
+        names = [o.name for o in session.get_outputs()]
+        if names != self.output_names:
+            raise OpscopeError(
+                f"the optimized model returns {', '.join(names)}, "
+                f"expected {', '.join(self.output_names)}"
+            )
+        return compare_outputs(self.expected, run(), self.rtol, self.atol)
+
+    def original_runner(self) -> RunOnce:
+        """One call of the original: eager in its framework, or onnxruntime for ONNX."""
+        if self.adapter.format == "onnx":
+            return session_runner(onnx_session(self.adapter.path), self.inputs)
+        inputs = self.inputs
+        return lambda: self.adapter.run(inputs)
+
+
+def _select(names: list[str], outputs: list[np.ndarray], keep: list[str]) -> list[np.ndarray]:
+    if len(names) != len(outputs):
+        return outputs
+    return [outputs[names.index(n)] for n in keep if n in names]
+
+
+def _convert(source: Path, folder: Path, keep: tuple[str, ...], progress: Progress):
+    """The model as ONNX through the conversion job, which also checks the conversion."""
+    from opscope.backend.convert import ConvertOptions, convert_model
+
+    target = folder / "converted.onnx"
+    report = convert_model(source, target, ConvertOptions(keep_outputs=keep), progress)
+    if not report["verify"]["passed"]:
+        verify = report["verify"]
+        raise OpscopeError(
+            f"the conversion to ONNX does not match the original "
+            f"(max abs diff {verify['max_abs_diff']:.3g})"
+        )
+    return target, report["before"]
+
+
+def build_reference(
+    adapter: ModelAdapter,
+    folder: Path,
+    *,
+    keep: tuple[str, ...] = (),
+    inputs_npz: str | None = None,
+    batch: int | None = None,
+    tolerance: float | None = None,
+    progress: Progress,
+) -> Reference:
+    """Convert (unless ONNX), pick inputs and run the original once."""
+    if adapter.format == "onnx":
+        onnx_path = adapter.path
+        before = adapter.summary().to_dict()
+    else:
+        onnx_path, before = _convert(adapter.path, folder, keep, progress)
+    specs = onnx_input_specs(load_onnx(onnx_path))
+    if inputs_npz:
+        inputs = read_npz(inputs_npz, specs)
+    else:
+        inputs = random_inputs(specs, seed=0, batch=batch or 2)
+    names = adapter.output_names()
+    outputs = [o.name for o in load_onnx(onnx_path).graph.output]
+    missing = [n for n in keep if n not in outputs]
+    if missing:
+        raise OpscopeError(
+            f"the model has no output {missing[0]!r} (outputs: {', '.join(outputs)})"
+        )
+    keep_names = [n for n in outputs if n in keep] if keep else outputs
+    progress(0.1, "running the original")
+    expected = _select(names, adapter.run(inputs), keep_names)
+    rtol, atol = tolerances(tolerance)
+    return Reference(adapter, onnx_path, before, specs, inputs, keep_names, expected, rtol, atol)
+
+
+def work_folder() -> tempfile.TemporaryDirectory:
+    """A private folder for intermediate files, in opscope's cache, never beside the model."""
+    from opscope.paths import cache_dir
+
+    return tempfile.TemporaryDirectory(dir=cache_dir("optimize"))

@@ -1,0 +1,183 @@
+"""The optimization report: one JSON object, and the same as Markdown for people.
+
+A latency number means little without the machine and library versions it was measured
+with, and a level-all ONNX Runtime graph only runs well on the machine kind that made it,
+so both go into every report.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import platform
+from importlib import metadata
+from pathlib import Path
+from typing import Any
+
+from opscope.backend.optimize.bench import LatencyStats
+from opscope.backend.optimize.chain import Chain
+from opscope.backend.optimize.reference import Reference
+
+LIBRARIES = ("onnx", "onnxruntime", "onnxslim", "numpy", "torch", "tensorflow", "mxnet")
+MACHINE_SPECIFIC_NOTE = (
+    "ONNX Runtime offline optimization at level layout/all wrote layout transforms and "
+    "contrib ops chosen for this machine's CPU: the model may run slower or not at all "
+    "on another kind of machine; re-optimize there, or use level extended for a portable file"
+)
+
+
+def _cpu_name() -> str:
+    try:
+        for line in Path("/proc/cpuinfo").read_text().splitlines():
+            if line.startswith("model name"):
+                return line.split(":", 1)[1].strip()
+    except OSError:
+        pass
+    return platform.processor() or platform.machine()
+
+
+def machine_info() -> dict[str, Any]:
+    """The machine and library versions the measurements were taken with."""
+    versions = {}
+    for name in LIBRARIES:
+        try:
+            versions[name] = metadata.version(name if name != "tensorflow" else "tensorflow-cpu")
+        except metadata.PackageNotFoundError:
+            continue
+    return {
+        "cpu": _cpu_name(),
+        "cores": os.cpu_count(),
+        "platform": platform.platform(),
+        "python": platform.python_version(),
+        "libraries": versions,
+    }
+
+
+def build_report(
+    source: Path,
+    target: Path,
+    reference: Reference,
+    chain: Chain,
+    after: dict[str, Any],
+    latency: dict[str, LatencyStats],
+    candidates: list[dict[str, Any]] | None,
+    options: Any,
+) -> dict[str, Any]:
+    """The ``optimize`` report object."""
+    steps = chain.step_dicts()
+    verify = steps[-1]["verify"] if steps else reference.verify(chain.current).to_dict()
+    notes = list(chain.warnings)
+    if any(s["name"] in ("ort-layout", "ort-all") for s in steps):
+        notes.append(MACHINE_SPECIFIC_NOTE)
+    original, optimized = latency["original"], latency["optimized"]
+    report: dict[str, Any] = {
+        "model": str(source),
+        "output": str(target),
+        "original_runtime": reference.adapter.format,
+        "steps": steps,
+        "before": reference.before,
+        "after": after,
+        "verify": verify,
+        "latency_ms": {"original": original.latency_ms(), "optimized": optimized.latency_ms()},
+        "throughput": {"original": original.throughput, "optimized": optimized.throughput},
+        "speedup": original.p50 / optimized.p50 if optimized.p50 > 0 else None,
+        "size_bytes": {
+            "original": reference.before["size_bytes"],
+            "optimized": after["size_bytes"],
+        },
+        "batch": int(next(iter(reference.inputs.values())).shape[0]) if reference.inputs else 1,
+        "notes": notes,
+        "machine": machine_info(),
+    }
+    if candidates is not None:
+        report["candidates"] = candidates
+    return report
+
+
+def to_json(report: dict[str, Any]) -> str:
+    return json.dumps(report, indent=2) + "\n"
+
+
+def _ms(value: float | None) -> str:
+    return "–" if value is None else f"{value:.3f}"
+
+
+def _op_table(before: dict[str, int], after: dict[str, int]) -> list[str]:
+    rows = ["| op type | before | after |", "|---|---:|---:|"]
+    for op in sorted(set(before) | set(after), key=lambda o: (-before.get(o, 0), o)):
+        rows.append(f"| {op} | {before.get(op, 0)} | {after.get(op, 0)} |")
+    return rows
+
+
+def _candidate_table(candidates: list[dict[str, Any]]) -> list[str]:
+    rows = [
+        "| candidate | p50 ms | max abs diff | top-1 | passed | Pareto | chosen |",
+        "|---|---:|---:|---:|:-:|:-:|:-:|",
+    ]
+    for c in candidates:
+        top1 = c.get("top1_agreement")
+        diff = c.get("max_abs_diff")
+        rows.append(
+            f"| {c['name']} | {_ms(c.get('latency_ms_p50'))} | "
+            f"{'–' if diff is None else f'{diff:.3g}'} | "
+            f"{'–' if top1 is None else f'{top1:.1%}'} | {'yes' if c['passed'] else 'no'} | "
+            f"{'*' if c.get('pareto') else ''} | {'**yes**' if c['chosen'] else ''} |"
+        )
+    return rows
+
+
+def to_markdown(report: dict[str, Any]) -> str:
+    """The report for people: steps, op counts, verification, latency, sizes, machine."""
+    verify, latency = report["verify"], report["latency_ms"]
+    lines = [f"# Optimization report: {Path(report['model']).name}", ""]
+    lines += [f"Output: `{report['output']}`", "", "## Steps", ""]
+    lines += ["| step | what | nodes before | nodes after | max abs diff | passed |"]
+    lines += ["|---|---|---:|---:|---:|:-:|"]
+    for s in report["steps"]:
+        v = s["verify"]
+        lines.append(
+            f"| {s['name']} | {s['detail']} | {s['nodes_before']} | {s['nodes_after']} | "
+            f"{v['max_abs_diff']:.3g} | {'yes' if v['passed'] else 'no'} |"
+        )
+    top1 = verify.get("top1_agreement")
+    lines += ["", "## Verification against the original", ""]
+    lines += [
+        f"max abs diff {verify['max_abs_diff']:.3g}, mean abs diff {verify['mean_abs_diff']:.3g}, "
+        f"top-1 agreement {'n/a' if top1 is None else f'{top1:.1%}'}, "
+        f"rtol {verify['rtol']:g}, atol {verify['atol']:g}: "
+        f"**{'passed' if verify['passed'] else 'FAILED'}**",
+        "",
+        "## Latency (ms, batch " + str(report["batch"]) + ")",
+        "",
+        "| model | p50 | p90 | p99 | mean |",
+        "|---|---:|---:|---:|---:|",
+    ]
+    for name in ("original", "optimized"):
+        t = latency[name]
+        lines.append(
+            f"| {name} | {_ms(t['p50'])} | {_ms(t['p90'])} | {_ms(t['p99'])} | {_ms(t['mean'])} |"
+        )
+    lines += ["", f"Speedup (p50): {report['speedup']:.2f}x", ""]
+    if "candidates" in report:
+        lines += ["## Candidates (auto mode)", "", *_candidate_table(report["candidates"]), ""]
+    sizes = report["size_bytes"]
+    lines += ["## Node counts per op type", ""]
+    lines += _op_table(report["before"]["op_counts"], report["after"]["op_counts"])
+    lines += [
+        "",
+        f"Nodes: {report['before']['nodes']} → {report['after']['nodes']}. "
+        f"Size: {sizes['original']:,} → {sizes['optimized']:,} bytes.",
+        "",
+    ]
+    if report["notes"]:
+        lines += ["## Notes", "", *[f"- {note}" for note in report["notes"]], ""]
+    machine = report["machine"]
+    libs = ", ".join(f"{k} {v}" for k, v in machine["libraries"].items())
+    lines += [
+        "## Machine",
+        "",
+        f"{machine['cpu']}, {machine['cores']} cores, {machine['platform']}, "
+        f"Python {machine['python']}; {libs}",
+        "",
+    ]
+    return "\n".join(lines)

@@ -1,0 +1,85 @@
+"""Does a converted or optimized model compute the same thing as the original?
+
+Both run on the same inputs; the outputs are compared pairwise, in order. Besides the
+differences, classifier-like outputs (a last axis of scores) report how often the top-1
+class agrees, which is what matters for a model whose scores shift slightly.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import asdict, dataclass
+from typing import Any
+
+import numpy as np
+
+from opscope.errors import OpscopeError
+
+DEFAULT_RTOL = 1e-3
+DEFAULT_ATOL = 1e-4
+
+
+@dataclass(frozen=True)
+class VerifyResult:
+    """The comparison of two models' outputs on the same inputs."""
+
+    max_abs_diff: float
+    mean_abs_diff: float
+    allclose: bool
+    rtol: float
+    atol: float
+    top1_agreement: float | None
+    passed: bool
+    outputs: int
+
+    def to_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+
+def _top1(expected: np.ndarray, actual: np.ndarray) -> tuple[int, int] | None:
+    """(agreeing, total) argmax decisions, for float outputs with a last axis of classes."""
+    if expected.ndim == 0 or expected.shape[-1] < 2:
+        return None
+    if not np.issubdtype(expected.dtype, np.floating):
+        return None
+    agree = np.argmax(expected, axis=-1) == np.argmax(actual, axis=-1)
+    return int(agree.sum()), int(agree.size)
+
+
+def compare_outputs(
+    expected: Sequence[np.ndarray],
+    actual: Sequence[np.ndarray],
+    rtol: float = DEFAULT_RTOL,
+    atol: float = DEFAULT_ATOL,
+) -> VerifyResult:
+    """Compare outputs pairwise; a count, shape or dtype-kind mismatch is itself a failure."""
+    if len(expected) != len(actual):
+        raise OpscopeError(f"the models return {len(expected)} and {len(actual)} outputs")
+    max_diff, total, count, allclose = 0.0, 0.0, 0, True
+    agree, decisions = 0, 0
+    for index, (want, got) in enumerate(zip(expected, actual, strict=True)):
+        want, got = np.asarray(want), np.asarray(got)
+        if want.shape != got.shape:
+            raise OpscopeError(f"output {index} has shape {got.shape}, expected {want.shape}")
+        diff = np.abs(want.astype(np.float64) - got.astype(np.float64))
+        if diff.size:
+            max_diff = max(max_diff, float(np.nanmax(diff)) if not np.isnan(diff).all() else 0.0)
+            total += float(np.nansum(diff))
+            count += diff.size
+        nan_mismatch = bool(np.any(np.isnan(want) != np.isnan(got))) if diff.size else False
+        allclose &= not nan_mismatch and bool(
+            np.allclose(got, want, rtol=rtol, atol=atol, equal_nan=True)
+        )
+        top1 = _top1(want, got)
+        if top1 is not None:
+            agree, decisions = agree + top1[0], decisions + top1[1]
+    return VerifyResult(
+        max_abs_diff=max_diff,
+        mean_abs_diff=total / count if count else 0.0,
+        allclose=allclose,
+        rtol=rtol,
+        atol=atol,
+        top1_agreement=agree / decisions if decisions else None,
+        passed=allclose,
+        outputs=len(expected),
+    )

@@ -1,0 +1,109 @@
+"""What each profiler's Chrome-trace dialect means by an operator, and by its op type.
+
+A trace holds more than operators: PyTorch writes its own profiler span and Python frames,
+ONNX Runtime the session and the fences around each kernel, MXNet its C API calls,
+TensorFlow the executor's TraceMe scopes. All of them stay on the timeline, but the per-op
+table counts operators only (``Trace.is_op``), so its percentages answer "which operator
+costs the time" and not "how long was the profiler on":
+
+* PyTorch: ``cpu_op`` events (the aten op is the name), and kernels and copies on devices.
+* ONNX Runtime: ``Node`` events named ``<node>_kernel_time``; the type is ``args.op_name``.
+* MXNet: ``operator`` events, named by the operator.
+* TensorFlow (xprof): op events, which carry ``args.long_name`` = ``op_name:op_type``; the op
+  name becomes the slice name and the type its op.
+* Any other Chrome trace: every slice (we know nothing better).
+"""
+
+from __future__ import annotations
+
+import msgspec
+import numpy as np
+
+from opscope.profiling import chrome_events as ce
+
+OPERATOR_CATEGORIES = {
+    "pytorch": {"cpu_op", "kernel", "gpu_memcpy", "gpu_memset"},
+    "mxnet": {"operator"},
+}
+_PYTORCH_KEYS = {"baseTimeNanoseconds", "schemaVersion", "deviceProperties", "distributedInfo"}
+_PYTORCH_CATEGORIES = {"cpu_op", "python_function", "user_annotation", "kernel", "cuda_runtime"}
+
+
+class _OnnxArgs(msgspec.Struct):
+    op_name: str = ""
+
+
+class _TfArgs(msgspec.Struct):
+    long_name: str = ""
+
+
+_onnx_args = msgspec.json.Decoder(_OnnxArgs)
+_tf_args = msgspec.json.Decoder(_TfArgs)
+
+
+def detect(categories: set[str], envelope_keys: set[str], has_begin: bool, bare: bool) -> str:
+    """The dialect of a file, from its first chunk's categories and its top-level keys."""
+    if _PYTORCH_KEYS & envelope_keys or _PYTORCH_CATEGORIES & categories:
+        return "pytorch"
+    if "operator" in categories and has_begin:
+        return "mxnet"
+    if bare and categories & {"Node", "Session"}:
+        return "onnxruntime"
+    return "chrome"
+
+
+def _onnx_ops(events: list[ce.Event], op: np.ndarray, is_op: np.ndarray, ops: ce.Interner):
+    for i, event in enumerate(events):
+        if event.cat == "Node" and len(event.args) and event.name.endswith("_kernel_time"):
+            try:
+                op_name = _onnx_args.decode(event.args).op_name
+            except msgspec.DecodeError:
+                continue
+            if op_name:
+                op[i] = ops[op_name]
+                is_op[i] = True
+
+
+def _tensorflow_ops(
+    events: list[ce.Event],
+    op: np.ndarray,
+    is_op: np.ndarray,
+    name: np.ndarray,
+    interners: tuple[ce.Interner, ce.Interner],
+) -> None:
+    names, ops = interners
+    for i, event in enumerate(events):
+        if event.ph == "X" and len(event.args):
+            try:
+                long_name = _tf_args.decode(event.args).long_name
+            except msgspec.DecodeError:
+                continue
+            op_name, _, op_type = long_name.rpartition(":")
+            if op_name:
+                name[i] = names[op_name]
+                op[i] = ops[op_type or event.name]
+                is_op[i] = True
+
+
+def op_columns(
+    flavor: str,
+    events: list[ce.Event],
+    cols: ce.EventColumns,
+    names: ce.Interner,
+    ops: ce.Interner,
+    categories: ce.Interner,
+) -> tuple[np.ndarray, np.ndarray]:
+    """Op-type id and is-operator flag of each event; may rename TensorFlow events."""
+    unique_names, inverse = np.unique(cols.name, return_inverse=True)
+    names_table = names.table()
+    op = np.fromiter((ops[names_table[i]] for i in unique_names.tolist()), np.int32)[inverse]
+    if flavor in OPERATOR_CATEGORIES:
+        wanted = [categories[c] for c in OPERATOR_CATEGORIES[flavor] if c in categories]
+        is_op = np.isin(cols.category, np.asarray(wanted, np.int32))
+    else:
+        is_op = np.full(cols.name.size, flavor == "chrome")
+    if flavor == "onnxruntime":
+        _onnx_ops(events, op, is_op, ops)
+    elif flavor == "tensorflow":
+        _tensorflow_ops(events, op, is_op, cols.name, (names, ops))
+    return op, is_op

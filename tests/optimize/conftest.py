@@ -1,0 +1,118 @@
+"""Small real models for the optimization tests, built once per session by the frameworks."""
+
+from __future__ import annotations
+
+import warnings
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+
+def _export(module, example, target: Path, outputs: list[str]) -> Path:
+    import torch
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        torch.onnx.export(
+            module,
+            (example,),
+            str(target),
+            input_names=["x"],
+            output_names=outputs,
+            dynamic_axes={"x": {0: "batch"}},
+            dynamo=False,
+        )
+    return target
+
+
+def _cnn():
+    import torch
+    from torch import nn
+
+    torch.manual_seed(0)
+
+    def block(cin: int, cout: int) -> nn.Module:
+        return nn.Sequential(
+            nn.Conv2d(cin, cout, 3, 2, 1, bias=False), nn.BatchNorm2d(cout), nn.ReLU()
+        )
+
+    model = nn.Sequential(
+        block(3, 16), block(16, 32), nn.AdaptiveAvgPool2d(1), nn.Flatten(), nn.Linear(32, 10)
+    ).eval()
+    for module in model.modules():
+        if isinstance(module, nn.BatchNorm2d):
+            module.running_mean.uniform_(-0.5, 0.5)
+            module.running_var.uniform_(0.5, 2.0)
+    return model
+
+
+@pytest.fixture(scope="session")
+def opt_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    return tmp_path_factory.mktemp("optimize-models")
+
+
+@pytest.fixture(scope="session")
+def cnn_onnx(opt_dir: Path) -> Path:
+    """A conv-BN-ReLU classifier exported by torch.onnx with a dynamic batch axis."""
+    import torch
+
+    return _export(_cnn(), torch.randn(2, 3, 32, 32), opt_dir / "cnn.onnx", ["logits"])
+
+
+@pytest.fixture(scope="session")
+def cnn_pt2(opt_dir: Path) -> Path:
+    """The CNN as a ``torch.export`` program (it records its input shapes)."""
+    import torch
+
+    target = opt_dir / "cnn.pt2"
+    torch.export.save(torch.export.export(_cnn(), (torch.randn(2, 3, 32, 32),)), str(target))
+    return target
+
+
+@pytest.fixture(scope="session")
+def two_head_onnx(opt_dir: Path) -> Path:
+    """A ranking-like model with two output heads, each with its own layers."""
+    import torch
+    from torch import nn
+
+    class TwoHeads(nn.Module):
+        def __init__(self) -> None:
+            super().__init__()
+            self.trunk = nn.Sequential(nn.Linear(16, 32), nn.ReLU())
+            self.score = nn.Sequential(nn.Linear(32, 32), nn.ReLU(), nn.Linear(32, 1))
+            self.aux = nn.Sequential(nn.Linear(32, 64), nn.ReLU(), nn.Linear(64, 8))
+
+        def forward(self, x):
+            h = self.trunk(x)
+            return self.score(h), self.aux(h)
+
+    torch.manual_seed(1)
+    return _export(
+        TwoHeads().eval(), torch.randn(2, 16), opt_dir / "two_heads.onnx", ["score", "aux"]
+    )
+
+
+@pytest.fixture(scope="session")
+def calib_npz(opt_dir: Path) -> Path:
+    target = opt_dir / "calib.npz"
+    rng = np.random.default_rng(5)
+    np.savez(target, x=rng.standard_normal((16, 3, 32, 32)).astype(np.float32))
+    return target
+
+
+@pytest.fixture(scope="session")
+def keras_ranker(opt_dir: Path) -> Path:
+    """A multi-output Keras ranking MLP saved as a SavedModel."""
+    import tensorflow as tf
+
+    inputs = tf.keras.Input(shape=(32,), name="features")
+    trunk = tf.keras.layers.Dense(64, activation="relu")(inputs)
+    score = tf.keras.layers.Dense(1, name="score")(
+        tf.keras.layers.Dense(32, activation="relu")(trunk)
+    )
+    aux = tf.keras.layers.Dense(8, name="aux")(tf.keras.layers.Dense(64, activation="relu")(trunk))
+    model = tf.keras.Model(inputs, {"score": score, "aux": aux})
+    target = opt_dir / "ranker_savedmodel"
+    model.export(str(target), verbose=False)
+    return target
