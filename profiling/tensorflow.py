@@ -61,7 +61,7 @@ def _env(name: str, value: str) -> Iterator[None]:
             os.environ[name] = old
 
 
-def _convert(path: Path) -> bytes:
+def xplane_to_chrome_json(path: Path) -> bytes:
     """Chrome-trace JSON of one XSpace file, converted from a private copy of it."""
     try:
         from xprof.convert import raw_to_tool_data
@@ -94,7 +94,7 @@ def read_xplane_files(paths: list[Path], progress: Progress | None = None) -> Tr
     for i, (path, host) in enumerate(zip(paths, hosts, strict=True)):
         if progress is not None:
             progress(0.9 * i / len(paths), f"converting {path.name} with xprof")
-        data = _convert(path)
+        data = xplane_to_chrome_json(path)
         if len(paths) > 1:
             importer.pid_prefix = f"{host}:"
         importer.read_stream(io.BytesIO(data), len(data), None)

@@ -7,17 +7,7 @@ from PySide6.QtCore import QMimeData, QPointF, Qt, QUrl
 from PySide6.QtGui import QDropEvent, QKeySequence
 
 from opscope.backend.jobs import JobSpec
-from opscope.gui.main_window import MainWindow
 from opscope.gui.worker import JobWorker
-
-
-@pytest.fixture
-def window(qtbot, settings):
-    win = MainWindow(settings)
-    qtbot.addWidget(win)
-    win.show()
-    yield win
-    win.worker.shutdown()
 
 
 @pytest.fixture

@@ -129,3 +129,20 @@ def test_several_hosts_are_several_process_groups(tf_logdir: Path, tmp_path: Pat
     assert dict(zip(b.ops, b.count.tolist(), strict=True)) == {
         op: 2 * n for op, n in zip(a.ops, a.count.tolist(), strict=True)
     }
+
+
+def test_older_trace_json_gz_run_folders(tf_logdir: Path, tmp_path: Path) -> None:
+    """TensorFlow 2.0-2.2 wrote ``<host>.trace.json.gz`` (the trace viewer's Chrome JSON) into
+    the run folder; xprof's own converter produces exactly that JSON from the xplane file."""
+    import gzip
+
+    from opscope.profiling.tensorflow import xplane_to_chrome_json
+
+    xplane = next(tf_logdir.rglob("*.xplane.pb"))
+    run = tmp_path / "logdir" / "plugins" / "profile" / "2020_01_01_00_00_00"
+    run.mkdir(parents=True)
+    (run / "oldhost.trace.json.gz").write_bytes(gzip.compress(xplane_to_chrome_json(xplane)))
+    old, new = op_stats(read_trace(tmp_path / "logdir")), op_stats(read_trace(tf_logdir))
+    assert old.ops and dict(zip(old.ops, old.count.tolist(), strict=True)) == dict(
+        zip(new.ops, new.count.tolist(), strict=True)
+    )
