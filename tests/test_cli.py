@@ -1,5 +1,6 @@
 """The ``opscope`` command: version, screenshots, and what each process imports."""
 
+import json
 import subprocess
 import sys
 
@@ -57,3 +58,35 @@ def test_the_gui_process_never_imports_a_framework():
     )
     assert done.returncode == 0, done.stderr
     assert done.stdout.strip() == ""
+
+
+HEADLESS_IMPORTS = """
+import sys
+from opscope.cli import main
+for verb in ({verbs}):
+    try:
+        main([verb, "--help"])
+    except SystemExit:
+        pass
+print("QT:" + ",".join(m for m in ("PySide6", "pyqtgraph", "superqt") if m in sys.modules))
+"""
+
+
+def test_headless_verbs_never_import_qt():
+    from opscope.cli import VERB_MODULES
+
+    script = HEADLESS_IMPORTS.format(verbs=", ".join(repr(v) for v in VERB_MODULES))
+    done = subprocess.run(
+        [sys.executable, "-c", script], capture_output=True, text=True, timeout=120
+    )
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.strip().splitlines()[-1] == "QT:"
+
+
+def test_trace_stats_reads_the_demo_trace():
+    from opscope.resources import DEMO_DIR
+
+    done = run_opscope("trace", "stats", str(DEMO_DIR / "onnxruntime_profile.json"), "--json")
+    assert done.returncode == 0, done.stderr
+    report = json.loads(done.stdout)
+    assert report["format"] == "onnxruntime" and report["ops"]
