@@ -31,6 +31,7 @@ class VerifyResult:
     top1_agreement: float | None
     passed: bool
     outputs: int
+    min_top1: float | None = None
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)
@@ -51,8 +52,14 @@ def compare_outputs(
     actual: Sequence[np.ndarray],
     rtol: float = DEFAULT_RTOL,
     atol: float = DEFAULT_ATOL,
+    min_top1: float | None = None,
 ) -> VerifyResult:
-    """Compare outputs pairwise; a count, shape or dtype-kind mismatch is itself a failure."""
+    """Compare outputs pairwise; a count, shape or dtype-kind mismatch is itself a failure.
+
+    With ``min_top1``, classifier-like outputs must also keep that share of top-1 decisions:
+    a quantized model can stay within an absolute tolerance on scores and still change the
+    predicted class too often to be usable.
+    """
     if len(expected) != len(actual):
         raise OpscopeError(f"the models return {len(expected)} and {len(actual)} outputs")
     max_diff, total, count, allclose = 0.0, 0.0, 0, True
@@ -73,13 +80,16 @@ def compare_outputs(
         top1 = _top1(want, got)
         if top1 is not None:
             agree, decisions = agree + top1[0], decisions + top1[1]
+    top1_agreement = agree / decisions if decisions else None
     return VerifyResult(
         max_abs_diff=max_diff,
         mean_abs_diff=total / count if count else 0.0,
         allclose=allclose,
         rtol=rtol,
         atol=atol,
-        top1_agreement=agree / decisions if decisions else None,
-        passed=allclose,
+        top1_agreement=top1_agreement,
+        passed=allclose
+        and (min_top1 is None or top1_agreement is None or top1_agreement >= min_top1),
         outputs=len(expected),
+        min_top1=min_top1,
     )

@@ -188,11 +188,21 @@ SUITE = {
 }
 
 
+def first_output(value: Any) -> np.ndarray:
+    """The first output of an eager call as numpy (PyTorch, TensorFlow or MXNet arrays)."""
+    if isinstance(value, list | tuple):
+        value = value[0]
+    for method in ("asnumpy", "numpy"):
+        if hasattr(value, method):
+            return np.asarray(getattr(value, method)())
+    return np.asarray(value)
+
+
 def run_model(name: str, folder: Path, runs: int) -> dict[str, Any]:
     path, inputs, eager, framework, keep = SUITE[name](folder)
     npz = folder / f"{name}_inputs.npz"
     np.savez(npz, **inputs)
-    reference = np.asarray(eager()[0] if isinstance(eager(), list | tuple) else eager())
+    reference = first_output(eager())
     tolerance = 0.05 * float(np.abs(np.asarray(reference, dtype=np.float64)).max())
     options = OptimizeOptions(
         auto=True, tolerance=tolerance, inputs_npz=str(npz), keep_outputs=keep, runs=runs

@@ -125,6 +125,7 @@ class MainWindow(QMainWindow):
         from opscope.gui.worker import JobWorker
 
         self.worker = JobWorker(self)
+        self.model_workflow.watch(self.worker)  # first, so pages update before jobs_settled
         self.worker.job_started.connect(self._on_started)
         self.worker.job_progress.connect(self._on_progress)
         self.worker.job_finished.connect(self._on_finished)

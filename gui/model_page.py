@@ -10,6 +10,7 @@ from PySide6.QtWidgets import (
     QFrame,
     QGridLayout,
     QHBoxLayout,
+    QHeaderView,
     QLabel,
     QLineEdit,
     QListWidget,
@@ -21,21 +22,26 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from opscope.backend.summary import is_quant_op
 from opscope.gui.count_table import RowsTableModel
 from opscope.gui.optimize_results import OptimizeResults
 from opscope.gui.pipeline_panel import PipelinePanel
+from opscope.gui.step_progress import StepProgress, applicable_steps
 from opscope.gui.units import human_bytes, human_count
 
 CHART_TOP = 25
 FROZEN_FIELDS = ("nodes", "const", "variable", "identity", "placeholder")
 
 
-def _card(title: str, value: str, parent: QWidget) -> QFrame:
+def _card(title: str, value: str, parent: QWidget, note: str = "") -> QFrame:
+    """A number with its caption; a long ``note`` goes in the small caption, so the cards
+    keep one width."""
     frame = QFrame(parent)
     frame.setFrameShape(QFrame.Shape.StyledPanel)
     layout = QVBoxLayout(frame)
-    caption = QLabel(title, frame)
-    caption.setStyleSheet("color: palette(mid); font-size: 11px;")
+    caption = QLabel(f"{title} · {note}" if note else title, frame)
+    caption.setToolTip(caption.text())
+    caption.setStyleSheet("color: #666; font-size: 11px;")
     number = QLabel(value, frame)
     number.setObjectName(f"card_{title.lower().replace(' ', '_')}")
     number.setStyleSheet("font-size: 20px; font-weight: 600;")
@@ -45,7 +51,11 @@ def _card(title: str, value: str, parent: QWidget) -> QFrame:
     return frame
 
 
-def _table(model: RowsTableModel, parent: QWidget, sortable: bool = True) -> QTableView:
+def _table(
+    model: RowsTableModel, parent: QWidget, sortable: bool = True, stretch: int = 0
+) -> QTableView:
+    """A read-only table; the ``stretch`` column (a name) takes the spare width, so the
+    numbers stay next to what they count instead of at the far right edge."""
     view = QTableView(parent)
     proxy = QSortFilterProxyModel(view)
     proxy.setSourceModel(model)
@@ -54,10 +64,17 @@ def _table(model: RowsTableModel, parent: QWidget, sortable: bool = True) -> QTa
     view.setModel(proxy)
     view.setSortingEnabled(sortable)
     view.verticalHeader().setVisible(False)
-    view.horizontalHeader().setStretchLastSection(True)
     view.setAlternatingRowColors(True)
     view.resizeColumnsToContents()
+    view.horizontalHeader().setSectionResizeMode(stretch, QHeaderView.ResizeMode.Stretch)
     return view
+
+
+def _fit_height(view: QTableView, max_rows: int = 8) -> None:
+    """A short table (inputs and outputs) as tall as its rows, not as tall as the page."""
+    rows = min(view.model().rowCount(), max_rows)
+    height = view.horizontalHeader().height() + 2 * view.frameWidth()
+    view.setMaximumHeight(height + rows * view.verticalHeader().defaultSectionSize() + 2)
 
 
 def _shape(tensor: dict[str, Any]) -> str:
@@ -92,6 +109,7 @@ class ModelPage(QWidget):
     """Tabs: the graph summary, and the optimization pipeline with its results."""
 
     optimize_requested = Signal(dict)
+    cancel_requested = Signal()
     profile_requested = Signal()
 
     def __init__(
@@ -110,19 +128,48 @@ class ModelPage(QWidget):
 
     def _optimize_tab(self, settings: QSettings) -> QWidget:
         splitter = QSplitter(Qt.Orientation.Horizontal, self)
-        self.pipeline = PipelinePanel(self.result, settings, splitter)
+        left = QWidget(splitter)
+        column = QVBoxLayout(left)
+        column.setContentsMargins(0, 0, 0, 0)
+        self.pipeline = PipelinePanel(self.result, settings, left)
         self.pipeline.run_requested.connect(self.optimize_requested)
+        self.pipeline.cancel_requested.connect(self.cancel_requested)
         self.pipeline.profile_requested.connect(self.profile_requested)
+        self.progress = StepProgress(left)
+        column.addWidget(self.pipeline)
+        column.addWidget(self.progress)
+        column.addStretch(1)
         self.results_area = QStackedWidget(splitter)
-        hint = QLabel("Choose the steps on the left and press Run.", self.results_area)
-        hint.setAlignment(Qt.AlignmentFlag.AlignCenter)
-        self.results_area.addWidget(hint)
-        splitter.setSizes([460, 1100])
+        self.status_label = QLabel("Choose the steps on the left and press Run.", self)
+        self.status_label.setAlignment(Qt.AlignmentFlag.AlignCenter)
+        self.results_area.addWidget(self.status_label)
+        splitter.setStretchFactor(1, 1)
+        splitter.setSizes([430, 1170])
         return splitter
+
+    # -- an optimize run, as the workflow reports it ---------------------------------------
+    def run_started(self, options: dict[str, Any]) -> None:
+        self.pipeline.set_running(True)
+        self.status_label.setText("Running… the results appear here when the run ends.")
+        self.results_area.setCurrentWidget(self.status_label)
+        self.progress.start(applicable_steps(str(self.result.get("format", "")), options))
+
+    def run_progress(self, fraction: float, message: str) -> None:
+        self.progress.update_progress(fraction, message)
+
+    def run_stopped(self, text: str) -> None:
+        """The run was cancelled or failed: say so where the results would be."""
+        self.progress.stop(text)
+        self.pipeline.set_running(False)
+        self.pipeline.profile_button.setEnabled(self.report is not None)
+        self.status_label.setText(text)
+        self.results_area.setCurrentWidget(self.status_label)
 
     def show_report(self, report: dict[str, Any]) -> None:
         """Show what the optimize job did, and let the user profile both models."""
         self.report = report
+        self.progress.finish()
+        self.pipeline.set_running(False)
         results = OptimizeResults(report, self.results_area)
         self.results_area.addWidget(results)
         self.results_area.setCurrentWidget(results)
@@ -137,7 +184,7 @@ class ModelPage(QWidget):
         top.addWidget(self._io_table(), 3)
         if self.result.get("frozen"):
             top.addWidget(self._frozen_table(), 2)
-        layout.addLayout(top, 1)
+        layout.addLayout(top)
         splitter = QSplitter(Qt.Orientation.Horizontal, tab)
         splitter.addWidget(self._op_panel())
         self.chart = OpCountChart(self.result.get("op_counts", {}), splitter)
@@ -159,12 +206,14 @@ class ModelPage(QWidget):
                 f"{human_count(r.get('params', 0))} ({human_bytes(r.get('param_bytes', 0))})",
             ),
             ("Size on disk", human_bytes(r.get("size_bytes", 0))),
-            ("Opset", f"{opset if opset is not None else '—'} · {producer}"),
+            ("Opset", f"{opset if opset is not None else '—'}"),
             ("Quantization nodes", f"{r.get('quant_nodes', 0):,}"),
         ]
         grid = QGridLayout()
         for column, (title, value) in enumerate(cards):
-            grid.addWidget(_card(title, value, self), 0, column)
+            note = f"made by {producer}" if title == "Opset" else ""
+            grid.addWidget(_card(title, value, self, note), 0, column)
+            grid.setColumnStretch(column, 1)
         return grid
 
     def _io_table(self) -> QTableView:
@@ -173,7 +222,9 @@ class ModelPage(QWidget):
             for kind, key in (("input", "inputs"), ("output", "outputs"))
             for t in self.result.get(key, [])
         ]
-        self.io_view = _table(RowsTableModel(["", "Name", "Dtype", "Shape"], rows), self, False)
+        model = RowsTableModel(["", "Name", "Dtype", "Shape"], rows)
+        self.io_view = _table(model, self, False, stretch=3)
+        _fit_height(self.io_view)
         return self.io_view
 
     def _frozen_table(self) -> QTableView:
@@ -193,7 +244,10 @@ class ModelPage(QWidget):
         counts = self.result.get("op_counts", {})
         total = max(1, sum(counts.values()))
         rows = [[op, n, round(100.0 * n / total, 1)] for op, n in counts.items()]
-        self.op_model = RowsTableModel(["Op type", "Count", "% of nodes"], rows, panel)
+        quant = [i for i, row in enumerate(rows) if is_quant_op(row[0])]
+        self.op_model = RowsTableModel(
+            ["Op type", "Count", "% of nodes"], rows, panel, quant, "quantization op"
+        )
         self.op_view = _table(self.op_model, panel)
         self.op_view.sortByColumn(1, Qt.SortOrder.DescendingOrder)
         self.op_filter.textChanged.connect(self.op_view.model().setFilterFixedString)
@@ -211,4 +265,16 @@ class ModelPage(QWidget):
             widget = QListWidget(tabs)
             widget.addItems(names)
             tabs.addTab(widget, f"{title} ({len(names)})")
+        tabs.addTab(self._quant_list(tabs), f"Quantization nodes ({self._quant_count()})")
         return tabs
+
+    def _quant_count(self) -> int:
+        return int(self.result.get("quant_nodes", 0))
+
+    def _quant_list(self, parent: QWidget) -> QListWidget:
+        """The inspect job counts quantization nodes but does not name them, so the list
+        shows their op types with counts (highlighted in the op table too)."""
+        self.quant_list = QListWidget(parent)
+        counts = self.result.get("op_counts", {})
+        self.quant_list.addItems([f"{op}  ×{n:,}" for op, n in counts.items() if is_quant_op(op)])
+        return self.quant_list

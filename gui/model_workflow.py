@@ -30,18 +30,52 @@ class ModelWorkflow:
     def __init__(self, window) -> None:
         self.window = window
         self.optimized: tuple[Any, dict[str, Any]] | None = None  # (page, report)
+        self.runs: dict[int, Any] = {}  # optimize job id -> its page
+        self.options: dict[Any, dict[str, Any]] = {}  # page -> the options of its last run
+        self.outputs: dict[Any, Path] = {}  # page -> where its last run writes in the cache
 
     def attach(self, page) -> None:
         page.optimize_requested.connect(lambda options, p=page: self.optimize(p, options))
+        page.cancel_requested.connect(lambda p=page: self.cancel(p))
         page.profile_requested.connect(lambda p=page: self.profile(p))
+
+    def watch(self, worker) -> None:
+        """Route the worker's per-job signals to the page whose optimize run it is (the
+        window's status bar only shows the newest message of whatever runs). Connected
+        before the window's own slots, so a page is up to date when ``jobs_settled`` fires."""
+        worker.job_progress.connect(self._on_progress)
+        worker.job_cancelled.connect(lambda job_id: self._stopped(job_id, "Cancelled"))
+        worker.job_failed.connect(lambda job_id, msg, _: self._stopped(job_id, f"Failed: {msg}"))
 
     def optimize(self, page, options: dict[str, Any]) -> int:
         output = _cache_file("optimized", page.path, ".onnx")
         params = {"path": page.path, "output": str(output), **options}
         spec = JobSpec("optimize_model", params, title=f"Optimizing {Path(page.path).name}")
-        return self.window.submit(spec, lambda report: self._optimized(page, report))
+        page.run_started(options)
+        self.options[page] = options
+        job_id = self.window.submit(spec, lambda report, p=page: self._optimized(p, report))
+        self.runs[job_id] = page
+        self.outputs[page] = output
+        return job_id
+
+    def cancel(self, page) -> None:
+        """Cancel the page's optimize run, running or still queued."""
+        for job_id, owner in list(self.runs.items()):
+            if owner is page:
+                self.window.worker.cancel(job_id)
+
+    def _on_progress(self, job_id: int, fraction: float, message: str) -> None:
+        page = self.runs.get(job_id)
+        if page is not None:
+            page.run_progress(fraction, message)
+
+    def _stopped(self, job_id: int, text: str) -> None:
+        page = self.runs.pop(job_id, None)
+        if page is not None:
+            page.run_stopped(text)
 
     def _optimized(self, page, report: dict[str, Any]) -> None:
+        self.runs = {j: p for j, p in self.runs.items() if p is not page}
         page.show_report(report)
         self.optimized = (page, report)
         self.window.export_action.setEnabled(True)
@@ -58,13 +92,15 @@ class ModelWorkflow:
             return
         original_runtime = "onnxruntime" if page.result.get("format") == "onnx" else "native"
         runs = [(page.path, original_runtime), (page.report["output"], "onnxruntime")]
+        inputs = self.options.get(page, {}).get("inputs") or []
         traces: dict[int, dict[str, Any]] = {}
         for index, (model, runtime) in enumerate(runs):
             output = _cache_file("profiles", model, ".json")
+            params = {"path": model, "output": str(output), "runs": PROFILE_RUNS}
+            # the original's input shapes, for formats that do not record them
+            params |= {"runtime": runtime, "inputs": inputs if index == 0 else []}
             spec = JobSpec(
-                "profile_model",
-                {"path": model, "output": str(output), "runs": PROFILE_RUNS, "runtime": runtime},
-                title=f"Profiling {Path(model).name} ({runtime})",
+                "profile_model", params, title=f"Profiling {Path(model).name} ({runtime})"
             )
             self.window.submit(
                 spec, lambda result, i=index: self._import_profile(result, i, traces)

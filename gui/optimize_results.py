@@ -6,7 +6,15 @@ from typing import Any
 
 import pyqtgraph as pg
 from PySide6.QtCore import Qt
-from PySide6.QtWidgets import QGridLayout, QLabel, QSplitter, QTableView, QVBoxLayout, QWidget
+from PySide6.QtWidgets import (
+    QGridLayout,
+    QHeaderView,
+    QLabel,
+    QSplitter,
+    QTableView,
+    QVBoxLayout,
+    QWidget,
+)
 
 from opscope.gui.count_table import RowsTableModel
 from opscope.gui.units import human_bytes
@@ -19,13 +27,22 @@ FAIL_STYLE = "background:#c0392b;color:white;font-weight:700;padding:4px 10px;bo
 
 
 def node_delta_rows(before: dict[str, int], after: dict[str, int]) -> list[list[Any]]:
-    """Per op type: before, after, change; biggest changes first."""
+    """Per op type: change, op, before, after; biggest changes first."""
     ops = set(before) | set(after)
     rows = [
-        [op, before.get(op, 0), after.get(op, 0), after.get(op, 0) - before.get(op, 0)]
+        [after.get(op, 0) - before.get(op, 0), op, before.get(op, 0), after.get(op, 0)]
         for op in ops
     ]
-    return sorted(rows, key=lambda r: (-abs(r[3]), r[0]))
+    return sorted(rows, key=lambda r: (-abs(r[0]), r[1]))
+
+
+def speed_text(factor: float | None) -> str:
+    """ "2.31× faster", or "1.25× slower" rather than a misleading "0.80× faster"."""
+    if not factor:
+        return "speed-up not measured"
+    if factor >= 1.0:
+        return f"<b>{factor:.2f}× faster</b> (p50)"
+    return f"<b style='color:#c0392b'>{1.0 / factor:.2f}× slower</b> (p50)"
 
 
 def speedup(latency: dict[str, dict[str, float]]) -> float | None:
@@ -37,11 +54,12 @@ def speedup(latency: dict[str, dict[str, float]]) -> float | None:
 
 
 def _table(headers: list[str], rows: list[list[Any]], parent: QWidget) -> QTableView:
+    """Column 1 (a name) takes the spare width; the numbers stay beside it."""
     view = QTableView(parent)
     view.setModel(RowsTableModel(headers, rows, view))
     view.verticalHeader().setVisible(False)
-    view.horizontalHeader().setStretchLastSection(True)
     view.resizeColumnsToContents()
+    view.horizontalHeader().setSectionResizeMode(1, QHeaderView.ResizeMode.Stretch)
     return view
 
 
@@ -61,6 +79,7 @@ class LatencyChart(pg.PlotWidget):
             )
         self.getAxis("bottom").setTicks([list(zip(x, PERCENTILES, strict=True))])
         self.setXRange(-0.6, len(PERCENTILES) - 0.4, padding=0)
+        self.getAxis("left").enableAutoSIPrefix(False)
         self.setTitle("Latency (ms): original grey, optimized green")
         self.setMouseEnabled(x=False, y=False)
         self.hideButtons()
@@ -95,6 +114,8 @@ class CandidatePlot(pg.PlotWidget):
             )
         self.setLabel("bottom", "latency p50 (ms)")
         self.setLabel("left", "max abs diff")
+        for side in ("bottom", "left"):
+            self.getAxis(side).enableAutoSIPrefix(False)
         self.setTitle("Candidates: green pass, red fail, ringed chosen")
 
 
@@ -109,7 +130,7 @@ class OptimizeResults(QWidget):
         before = report.get("before", {}).get("op_counts", {})
         after = report.get("after", {}).get("op_counts", {})
         self.delta_view = _table(
-            ["Op type", "Before", "After", "Change"], node_delta_rows(before, after), top
+            ["Change", "Op type", "Before", "After"], node_delta_rows(before, after), top
         )
         self.latency_chart = LatencyChart(report.get("latency_ms", {}), top)
         candidates = report.get("candidates") or []
@@ -144,9 +165,7 @@ class OptimizeResults(QWidget):
             f"top-1 agreement {verify.get('top1_agreement', float('nan')):.1%}"
         )
         factor = speedup(self.report.get("latency_ms", {}))
-        self.speedup_label = QLabel(
-            f"<b>{factor:.2f}× faster</b> (p50)" if factor else "speed-up not measured", self
-        )
+        self.speedup_label = QLabel(speed_text(factor), self)
         sizes = self.report.get("size_bytes", {})
         size_text = (
             f"size {human_bytes(sizes['original'])} → {human_bytes(sizes['optimized'])}"

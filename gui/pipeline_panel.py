@@ -17,6 +17,7 @@ from PySide6.QtWidgets import (
     QFormLayout,
     QGroupBox,
     QHBoxLayout,
+    QLabel,
     QLineEdit,
     QListWidget,
     QListWidgetItem,
@@ -26,14 +27,31 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from opscope.errors import OpscopeError
+
 LEVELS = ("basic", "extended", "layout", "all")
 QUANTIZE = ("none", "dynamic", "static", "fp16")
 SETTINGS_PREFIX = "pipeline/"
 DEFAULT_TOLERANCE = 0.01
 
 
+def parse_input_shapes(text: str) -> list[str]:
+    """The "Input shapes" field as the job's ``inputs``: ``NAME:SHAPE:DTYPE`` strings.
+
+    Checked here with the backend's own parser so a typo is reported beside the field at
+    once instead of as a failed job a minute later.
+    """
+    from opscope.backend.inputs import parse_input_option
+
+    items = [s.strip().replace(" ", "") for s in text.split(",") if s.strip()]
+    for item in items:
+        parse_input_option(item)
+    return items
+
+
 class PipelinePanel(QWidget):
     run_requested = Signal(dict)  # the optimize job's options
+    cancel_requested = Signal()
     profile_requested = Signal()
 
     def __init__(self, summary: dict[str, Any], settings: QSettings, parent=None) -> None:
@@ -50,10 +68,14 @@ class PipelinePanel(QWidget):
         self.run_button = QPushButton("Run", self)
         self.run_button.setDefault(True)
         self.run_button.clicked.connect(self._emit_run)
+        self.cancel_button = QPushButton("Cancel", self)
+        self.cancel_button.setEnabled(False)
+        self.cancel_button.clicked.connect(self.cancel_requested)
         self.profile_button = QPushButton("Profile original and optimized", self)
         self.profile_button.setEnabled(False)
         self.profile_button.clicked.connect(self.profile_requested)
         buttons.addWidget(self.run_button)
+        buttons.addWidget(self.cancel_button)
         buttons.addWidget(self.profile_button)
         layout.addLayout(buttons)
         layout.addStretch(1)
@@ -71,8 +93,13 @@ class PipelinePanel(QWidget):
         self.opset.setSpecialValueText("exporter's default")
         self.input_shapes = QLineEdit(box)
         self.input_shapes.setPlaceholderText("NAME:1x3x224x224:float32, … (empty: as saved)")
+        self.input_error = QLabel("", box)
+        self.input_error.setStyleSheet("color: #c0392b;")
+        self.input_error.setWordWrap(True)
+        self.input_error.setVisible(False)
         form.addRow("Opset", self.opset)
         form.addRow("Input shapes", self.input_shapes)
+        form.addRow("", self.input_error)
         box.setEnabled(summary.get("format") != "onnx")
         return box
 
@@ -153,7 +180,7 @@ class PipelinePanel(QWidget):
         quantize = self.quantize.currentText()
         return {
             "opset": self.opset.value() or None,
-            "inputs": [s.strip() for s in self.input_shapes.text().split(",") if s.strip()],
+            "inputs": parse_input_shapes(self.input_shapes.text()),
             "keep_outputs": kept if len(kept) < all_outputs else None,
             "level": self.level.currentText(),
             "slim": self.slim.isChecked(),
@@ -166,8 +193,22 @@ class PipelinePanel(QWidget):
         }
 
     def _emit_run(self) -> None:
+        try:
+            options = self.options()
+        except OpscopeError as exc:
+            self.input_error.setText(str(exc))
+            self.input_error.setVisible(True)
+            return
+        self.input_error.setVisible(False)
         self._save()
-        self.run_requested.emit(self.options())
+        self.run_requested.emit(options)
+
+    def set_running(self, running: bool) -> None:
+        """While a run is under way only Cancel is live: one optimize job at a time."""
+        self.run_button.setEnabled(not running)
+        self.cancel_button.setEnabled(running)
+        if running:
+            self.profile_button.setEnabled(False)
 
     def _save(self) -> None:
         s, p = self.settings, SETTINGS_PREFIX

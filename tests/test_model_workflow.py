@@ -1,10 +1,8 @@
 """The model workflow driven through the window: open → inspect → Auto → export."""
 
 import json
-import time
 
 import pytest
-from PySide6.QtCore import QTimer
 
 from opscope.gui.main_window import MainWindow
 from opscope.gui.model_page import ModelPage
@@ -42,7 +40,9 @@ def test_open_inspect_auto_export(qtbot, window, tmp_path):
     assert report is not None and report["verify"]["passed"]
     results = page.results_area.currentWidget()
     assert results.badge.text() == "PASS"
-    assert f"{report['speedup']:.2f}× faster" in results.speedup_label.text()
+    factor = report["speedup"]
+    shown = f"{factor:.2f}× faster" if factor >= 1 else f"{1 / factor:.2f}× slower"
+    assert shown in results.speedup_label.text()
     chosen = [c for c in report["candidates"] if c["chosen"]]
     assert len(chosen) == 1 and chosen[0]["passed"]
     assert results.candidate_view.model().rowCount() == len(report["candidates"])
@@ -57,21 +57,3 @@ def test_open_inspect_auto_export(qtbot, window, tmp_path):
     assert saved["speedup"] == pytest.approx(report["speedup"])
     assert "Verification" in (tmp_path / "exported.report.md").read_text()
     assert target.stat().st_size == (tmp_path / "exported.onnx").stat().st_size > 0
-
-
-def test_event_loop_stays_responsive_while_a_job_runs(qtbot, window):
-    """The GUI thread only relays messages: a ticking timer is never late by 100 ms."""
-    page = open_model(qtbot, window, DEMO_MODEL)
-    ticks = []
-    timer = QTimer()
-    timer.setInterval(10)
-    timer.timeout.connect(lambda: ticks.append(time.perf_counter()))
-    timer.start()
-    page.pipeline.auto.setChecked(True)
-    page.pipeline.runs.setValue(10)
-    with qtbot.waitSignal(window.jobs_settled, timeout=300000):
-        page.pipeline.run_button.click()
-    timer.stop()
-    gaps = [b - a for a, b in zip(ticks, ticks[1:], strict=False)]
-    assert len(gaps) > 50
-    assert max(gaps) < 0.1

@@ -41,12 +41,16 @@ def _run_optimize(args: argparse.Namespace) -> int:
         exclude_op_types=_names(args.exclude_op_types),
         auto=args.auto,
         tolerance=args.tolerance,
+        opset=args.opset,
+        inputs=tuple(args.input),
+        tf_native=args.tf_native,
         inputs_npz=args.inputs_npz,
         runs=args.runs,
         warmup=args.warmup,
         threads=args.threads,
         batch=args.batch,
         report=args.report,
+        **({} if args.min_top1 is None else {"min_top1": args.min_top1}),
     )
     report = optimize_model(args.model, args.output, options, _progress_printer(args.quiet))
     print(json.dumps(report, indent=2) if args.json else to_markdown(report))
@@ -79,7 +83,27 @@ def _add_optimize(subparsers: Any) -> None:
     parser.add_argument(
         "--tolerance", type=float, metavar="ATOL", help="max abs diff allowed per output value"
     )
+    parser.add_argument(
+        "--min-top1",
+        type=float,
+        metavar="SHARE",
+        help="classifier-like outputs must keep this top-1 agreement (default 0.99)",
+    )
     parser.add_argument("--inputs-npz", metavar="FILE.npz", help="verify and time on these")
+    parser.add_argument("--opset", type=int, metavar="N", help="ONNX opset of the conversion")
+    parser.add_argument(
+        "--input",
+        action="append",
+        default=[],
+        metavar="NAME:SHAPE:DTYPE",
+        help="an input's shape for files that record none (TorchScript, MXNet); repeatable",
+    )
+    parser.add_argument(
+        "--tf-native",
+        action="store_true",
+        help="SavedModel: freeze, keep outputs, optimize_for_inference + grappler in "
+        "TensorFlow; -o DIR writes a SavedModel, -o FILE.pb a frozen GraphDef",
+    )
     parser.add_argument("--report", metavar="REPORT.json", help="also write REPORT.md beside it")
     _add_timing(parser, runs=30)
     parser.add_argument("--json", action="store_true", help="print the report as JSON")

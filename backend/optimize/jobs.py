@@ -31,6 +31,8 @@ def options_from_params(params: dict[str, Any]) -> Any:
     for key in ("keep_outputs", "exclude_nodes", "exclude_op_types"):
         if key in values:
             values[key] = _strings(values[key])
+    if "inputs" in values:  # NAME:SHAPE:DTYPE strings; a shape holds no comma
+        values["inputs"] = _strings(values["inputs"])
     return OptimizeOptions(**values)
 
 
@@ -58,7 +60,8 @@ def bench_job(params: dict[str, Any], progress: Progress) -> dict[str, Any]:
 
 
 def profile_job(params: dict[str, Any], progress: Progress) -> dict[str, Any]:
-    """Job ``profile_model``: ``{"path", "output", "runs", "runtime"}`` -> what was written."""
+    """Job ``profile_model``: ``{"path", "output", "runs", "runtime", "inputs"}`` -> what was
+    written (``inputs``: ``NAME:SHAPE:DTYPE`` strings for files that record no shapes)."""
     from opscope.backend.optimize.profile import profile_model
 
     return profile_model(
@@ -66,5 +69,6 @@ def profile_job(params: dict[str, Any], progress: Progress) -> dict[str, Any]:
         params["output"],
         runs=int(params.get("runs", 10)),
         runtime=params.get("runtime", "onnxruntime"),
+        inputs=_strings(params.get("inputs")),
         progress=progress,
     )

@@ -20,16 +20,50 @@ from opscope.backend.models.onnx_model import load_onnx, onnx_input_specs, summa
 from opscope.backend.optimize import prune, quantize
 from opscope.backend.optimize.bench import measure_interleaved, onnx_session, session_runner
 from opscope.backend.optimize.chain import Chain, proto_step
-from opscope.backend.optimize.reference import Reference, build_reference, work_folder
+from opscope.backend.optimize.reference import (
+    Reference,
+    ReferenceSettings,
+    build_reference,
+    work_folder,
+)
 from opscope.backend.summary import path_size
 from opscope.errors import OpscopeError
 
 Progress = Callable[[float, str], None]
+STEPS = ("Convert", "Prune", "Quantize", "Verify", "Benchmark", "Auto")
+DEFAULT_MIN_TOP1 = 0.99
+
+
+class StepProgress:
+    """Progress whose every message starts with its step (``"Prune: ORT level all"``).
+
+    The GUI draws one bar per step and routes messages by that prefix; fractions stay
+    overall (0..1), so a plain progress bar keeps working too.
+    """
+
+    def __init__(self, report: Progress) -> None:
+        self._report = report
+
+    def __call__(self, step: str, fraction: float, message: str) -> None:
+        if step not in STEPS:
+            raise ValueError(f"unknown step {step!r}")
+        self._report(min(max(fraction, 0.0), 1.0), f"{step}: {message}")
+
+    def scaled(self, step: str, start: float, end: float) -> Progress:
+        """A plain progress callback for one step, its 0..1 mapped onto ``start..end``."""
+        return lambda fraction, message: self(step, start + (end - start) * fraction, message)
 
 
 @dataclass(frozen=True)
 class OptimizeOptions:
-    """What ``opscope optimize`` and the ``optimize_model`` job take besides the paths."""
+    """What ``opscope optimize`` and the ``optimize_model`` job take besides the paths.
+
+    ``opset`` and ``inputs`` (``NAME:SHAPE:DTYPE`` strings, as ``opscope convert --input``)
+    go to the conversion: TorchScript and MXNet files record no input shapes. ``min_top1``
+    is the share of top-1 decisions a classifier-like output must keep to pass, besides the
+    tolerance. ``tf_native`` (SavedModels only) prunes in TensorFlow instead of converting:
+    the output is a SavedModel folder, or a frozen GraphDef when it ends in ``.pb``.
+    """
 
     keep_outputs: tuple[str, ...] = ()
     level: str | None = None
@@ -42,6 +76,10 @@ class OptimizeOptions:
     exclude_op_types: tuple[str, ...] = ()
     auto: bool = False
     tolerance: float | None = None
+    min_top1: float = DEFAULT_MIN_TOP1
+    opset: int | None = None
+    inputs: tuple[str, ...] = ()
+    tf_native: bool = False
     inputs_npz: str | None = None
     runs: int = 30
     warmup: int = 5
@@ -69,18 +107,23 @@ def calibration_data(chain: Chain, options: OptimizeOptions, batch: int) -> list
     return quantize.generated_batches(specs, count=8, batch=batch)
 
 
-def quantize_steps(chain: Chain, options: OptimizeOptions, mode: str, batch: int) -> None:
+def quantize_steps(
+    chain: Chain, options: OptimizeOptions, mode: str, batch: int, progress: Progress
+) -> None:
     """Pre-process, then quantize in ``mode`` (dynamic, static or fp16)."""
     if mode not in quantize.QUANTIZE_MODES:
         raise OpscopeError(f"unknown quantization {mode!r}; use one of {quantize.QUANTIZE_MODES}")
     if mode == "fp16":
+        progress(0.0, "FP16 weights and compute")
         chain.apply(
             "fp16", "FP16 weights and compute, IO types kept", proto_step(quantize.convert_fp16)
         )
         return
     batches = calibration_data(chain, options, batch) if mode == "static" else []
+    progress(0.0, "quant_pre_process")
     chain.apply("pre-process", "quant_pre_process (shape inference, fusions)", quantize.pre_process)
     qopts = options.quant_options(mode)
+    progress(0.3, f"INT8 {mode}")
     if mode == "dynamic":
         detail = f"ORT dynamic INT8{' per-channel' if qopts.per_channel else ''}"
         chain.apply(
@@ -95,18 +138,22 @@ def quantize_steps(chain: Chain, options: OptimizeOptions, mode: str, batch: int
         )
 
 
-def manual_steps(chain: Chain, options: OptimizeOptions, batch: int) -> None:
+def manual_steps(chain: Chain, options: OptimizeOptions, batch: int, track: StepProgress) -> None:
     """The steps the user asked for, in the order that keeps every tool working.
 
     onnxslim and the quantizer run before ORT's offline optimizer, whose extended and
     higher levels write contrib ops (fused, NCHWc) those tools cannot read.
     """
     if options.slim:
+        track("Prune", 0.3, "onnxslim")
         chain.apply("onnxslim", "constant folding, fusions, dead nodes", proto_step(prune.slim))
     if options.quantize:
-        quantize_steps(chain, options, options.quantize, batch)
+        quantize_steps(
+            chain, options, options.quantize, batch, track.scaled("Quantize", 0.35, 0.75)
+        )
     if options.level:
         level = options.level
+        track("Prune", 0.75, f"ORT level {level}")
         chain.apply(
             f"ort-{level}",
             f"onnxruntime offline optimization at level {level}",
@@ -130,11 +177,16 @@ def _check_target(source: Path, target: Path) -> None:
 
 
 def write_outputs(final: Path, target: Path, result: dict, report_path: str | None) -> None:
-    """The model and its JSON and Markdown reports, all moved into place together at the end."""
+    """The model (a file, or a SavedModel folder) and its JSON and Markdown reports, all
+    moved into place together at the end."""
     from opscope.backend.optimize import report
 
     with contextlib.ExitStack() as stack:
-        shutil.copyfile(final, stack.enter_context(atomic_path(target)))
+        if final.is_dir():  # a SavedModel from the TensorFlow route
+            temp = stack.enter_context(atomic_path(target, is_dir=True))
+            shutil.copytree(final, temp, dirs_exist_ok=True)
+        else:
+            shutil.copyfile(final, stack.enter_context(atomic_path(target)))
         if report_path:
             json_path = Path(report_path)
             stack.enter_context(atomic_path(json_path)).write_text(report.to_json(result))
@@ -142,52 +194,69 @@ def write_outputs(final: Path, target: Path, result: dict, report_path: str | No
             markdown.write_text(report.to_markdown(result))
 
 
+def _optimize_onnx(
+    source: Path, target: Path, options: OptimizeOptions, track: StepProgress
+) -> dict[str, Any]:
+    """The ONNX route: convert, prune, quantize or auto-tune, verify, measure, write."""
+    from opscope.backend.optimize import auto, report
+
+    adapter = open_for(source, "optimize")
+    with work_folder() as folder_name:
+        folder = Path(folder_name)
+        reference = build_reference(
+            adapter,
+            folder,
+            settings=ReferenceSettings.of(options),
+            progress=track.scaled("Convert", 0.0, 0.15),
+        )
+        track("Verify", 0.18, "ran the original on the reference inputs")
+        batch = next(iter(reference.inputs.values())).shape[0] if reference.inputs else 1
+        chain = Chain(reference, folder, reference.onnx_path)
+        track("Prune", 0.2, f"keep outputs {', '.join(reference.output_names)}")
+        chain.apply(
+            "prune",
+            f"keep outputs {', '.join(reference.output_names)}; dead nodes, unused weights",
+            proto_step(lambda m: prune.prune_graph(m, reference.output_names)),
+        )
+        candidates = None
+        if options.auto:
+            auto_progress = track.scaled("Auto", 0.25, 0.85)
+            candidates = auto.auto_optimize(chain, options, batch, auto_progress)
+        else:
+            manual_steps(chain, options, batch, track)
+        track("Benchmark", 0.85, "measuring original and optimized")
+        final = chain.current
+        latency = compare_latency(reference, final, options, batch)
+        after = summarize_onnx(load_onnx(final), path_size(final)).to_dict()
+        result = report.build_report(
+            source, target, reference, chain, after, latency, candidates, options
+        )
+        track("Benchmark", 0.97, f"writing {target.name}")
+        write_outputs(final, target, result, options.report)
+    return result
+
+
 def optimize_model(
     path: str | Path, output: str | Path, options: OptimizeOptions, progress: Progress
 ) -> dict[str, Any]:
-    """Optimize, verify, measure and export; returns the ``optimize`` report object."""
-    from opscope.backend.optimize import auto, report
+    """Optimize, verify, measure and export; returns the ``optimize`` report object.
 
+    Every progress message starts with one of :data:`STEPS` (``"Prune: ORT level all"``).
+    """
     source, target = Path(path), Path(output)
-    progress(0.0, f"opening {source.name}")
-    adapter = open_for(source, "optimize")
+    track = StepProgress(progress)
+    track("Convert", 0.0, f"opening {source.name}")
     try:
         _check_target(source, target)
         if options.report:
             _check_target(source, Path(options.report))
-        with work_folder() as folder_name:
-            folder = Path(folder_name)
-            reference = build_reference(
-                adapter,
-                folder,
-                keep=options.keep_outputs,
-                inputs_npz=options.inputs_npz,
-                batch=options.batch,
-                tolerance=options.tolerance,
-                progress=progress,
-            )
-            batch = next(iter(reference.inputs.values())).shape[0] if reference.inputs else 1
-            chain = Chain(reference, folder, reference.onnx_path)
-            progress(0.2, "pruning")
-            chain.apply(
-                "prune",
-                f"keep outputs {', '.join(reference.output_names)}; dead nodes, unused weights",
-                proto_step(lambda m: prune.prune_graph(m, reference.output_names)),
-            )
-            candidates = None
-            if options.auto:
-                candidates = auto.auto_optimize(chain, options, batch, progress)
-            else:
-                manual_steps(chain, options, batch)
-            progress(0.85, "measuring original and optimized")
-            final = chain.current
-            latency = compare_latency(reference, final, options, batch)
-            after = summarize_onnx(load_onnx(final), path_size(final)).to_dict()
-            result = report.build_report(
-                source, target, reference, chain, after, latency, candidates, options
-            )
-            write_outputs(final, target, result, options.report)
+        if options.tf_native:
+            from opscope.backend.optimize.tf_prune import optimize_savedmodel
+
+            result = optimize_savedmodel(source, target, options, track)
+        else:
+            result = _optimize_onnx(source, target, options, track)
     except OpscopeError as exc:
         raise OpscopeError(f"cannot optimize {source}: {exc}") from exc
-    progress(1.0, "done")
+    track("Benchmark", 1.0, "done")
     return result

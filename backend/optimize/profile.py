@@ -9,12 +9,12 @@ model can be compared per operator.
 from __future__ import annotations
 
 import shutil
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
 
 from opscope.atomic import atomic_path
-from opscope.backend.inputs import random_inputs
+from opscope.backend.inputs import apply_overrides, random_inputs
 from opscope.backend.inspect import open_for
 from opscope.backend.models import ModelAdapter
 from opscope.backend.models.base import user_errors
@@ -101,14 +101,19 @@ def profile_model(
     *,
     runs: int = 10,
     runtime: str = "onnxruntime",
+    inputs: Sequence[str] = (),
     progress: Progress,
 ) -> dict[str, Any]:
-    """Profile ``runs`` runs and write the trace to ``output``; returns what was written."""
-    from opscope.backend.optimize.reference import build_reference
+    """Profile ``runs`` runs and write the trace to ``output``; returns what was written.
+
+    ``inputs`` (``NAME:SHAPE:DTYPE``) give the shapes a TorchScript or MXNet file lacks.
+    """
+    from opscope.backend.optimize.reference import ReferenceSettings, build_reference
 
     source, target = Path(path), Path(output)
     if runtime not in RUNTIMES:
         raise OpscopeError(f"cannot profile {source}: unknown runtime {runtime!r}")
+    settings = ReferenceSettings(inputs=tuple(inputs))
     progress(0.0, f"opening {source.name}")
     adapter = open_for(source, "profile")
     try:
@@ -119,12 +124,12 @@ def profile_model(
                 profiler = NATIVE_PROFILERS.get(fmt)
                 if profiler is None:
                     raise OpscopeError(f"no native profiler for {fmt} models")
-                inputs = random_inputs(adapter.input_specs())
+                specs = apply_overrides(adapter.input_specs(), settings.input_overrides())
                 progress(0.2, f"profiling {runs} runs in {fmt}")
-                trace = profiler(adapter, inputs, runs, folder)
+                trace = profiler(adapter, random_inputs(specs), runs, folder)
                 used = fmt
             else:
-                ref = build_reference(adapter, folder, progress=progress)
+                ref = build_reference(adapter, folder, settings, progress=progress)
                 progress(0.3, f"profiling {runs} runs in onnxruntime")
                 trace = profile_onnxruntime(ref.onnx_path, ref.inputs, runs, folder)
                 used = "onnxruntime"

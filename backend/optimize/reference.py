@@ -15,7 +15,7 @@ from typing import Any
 
 import numpy as np
 
-from opscope.backend.inputs import random_inputs, read_npz
+from opscope.backend.inputs import apply_overrides, parse_input_option, random_inputs, read_npz
 from opscope.backend.models import InputSpec, ModelAdapter
 from opscope.backend.models.onnx_model import load_onnx, onnx_input_specs
 from opscope.backend.optimize.bench import RunOnce, onnx_session, session_runner
@@ -43,6 +43,7 @@ class Reference:
     expected: list[np.ndarray]
     rtol: float
     atol: float
+    min_top1: float | None = None
 
     def verify(self, path: Path) -> VerifyResult:
         """Run the ONNX file at ``path`` on the reference inputs and compare."""
@@ -54,7 +55,7 @@ class Reference:
                 f"the optimized model returns {', '.join(names)}, "
                 f"expected {', '.join(self.output_names)}"
             )
-        return compare_outputs(self.expected, run(), self.rtol, self.atol)
+        return compare_outputs(self.expected, run(), self.rtol, self.atol, self.min_top1)
 
     def original_runner(self) -> RunOnce:
         """One call of the original: eager in its framework, or onnxruntime for ONNX."""
@@ -64,18 +65,51 @@ class Reference:
         return lambda: self.adapter.run(inputs)
 
 
+@dataclass(frozen=True)
+class ReferenceSettings:
+    """How the original is converted, fed and compared: the options shared by optimize and
+    profile (``inputs`` are ``NAME:SHAPE:DTYPE`` strings, as ``opscope convert --input``)."""
+
+    keep: tuple[str, ...] = ()
+    inputs_npz: str | None = None
+    batch: int | None = None
+    tolerance: float | None = None
+    min_top1: float | None = None
+    opset: int | None = None
+    inputs: tuple[str, ...] = ()
+
+    @classmethod
+    def of(cls, options: Any) -> ReferenceSettings:
+        """The settings from an :class:`OptimizeOptions`."""
+        return cls(
+            keep=tuple(options.keep_outputs),
+            inputs_npz=options.inputs_npz,
+            batch=options.batch,
+            tolerance=options.tolerance,
+            min_top1=options.min_top1,
+            opset=options.opset,
+            inputs=tuple(options.inputs),
+        )
+
+    def input_overrides(self) -> tuple[InputSpec, ...]:
+        return tuple(parse_input_option(text) for text in self.inputs)
+
+
 def _select(names: list[str], outputs: list[np.ndarray], keep: list[str]) -> list[np.ndarray]:
     if len(names) != len(outputs):
         return outputs
     return [outputs[names.index(n)] for n in keep if n in names]
 
 
-def _convert(source: Path, folder: Path, keep: tuple[str, ...], progress: Progress):
+def _convert(adapter: ModelAdapter, folder: Path, settings: ReferenceSettings, progress: Progress):
     """The model as ONNX through the conversion job, which also checks the conversion."""
     from opscope.backend.convert import ConvertOptions, convert_model
 
     target = folder / "converted.onnx"
-    report = convert_model(source, target, ConvertOptions(keep_outputs=keep), progress)
+    options = ConvertOptions(
+        opset=settings.opset, inputs=settings.input_overrides(), keep_outputs=settings.keep
+    )
+    report = convert_model(adapter.path, target, options, progress)
     if not report["verify"]["passed"]:
         verify = report["verify"]
         raise OpscopeError(
@@ -85,14 +119,19 @@ def _convert(source: Path, folder: Path, keep: tuple[str, ...], progress: Progre
     return target, report["before"]
 
 
+def reference_inputs(specs: list[InputSpec], settings: ReferenceSettings) -> dict[str, np.ndarray]:
+    """The user's ``.npz``, or generated inputs shaped as the user's ``--input`` says."""
+    specs = apply_overrides(specs, settings.input_overrides())
+    if settings.inputs_npz:
+        return read_npz(settings.inputs_npz, specs)
+    return random_inputs(specs, seed=0, batch=settings.batch or 2)
+
+
 def build_reference(
     adapter: ModelAdapter,
     folder: Path,
+    settings: ReferenceSettings = ReferenceSettings(),
     *,
-    keep: tuple[str, ...] = (),
-    inputs_npz: str | None = None,
-    batch: int | None = None,
-    tolerance: float | None = None,
     progress: Progress,
 ) -> Reference:
     """Convert (unless ONNX), pick inputs and run the original once."""
@@ -100,12 +139,10 @@ def build_reference(
         onnx_path = adapter.path
         before = adapter.summary().to_dict()
     else:
-        onnx_path, before = _convert(adapter.path, folder, keep, progress)
+        onnx_path, before = _convert(adapter, folder, settings, progress)
     specs = onnx_input_specs(load_onnx(onnx_path))
-    if inputs_npz:
-        inputs = read_npz(inputs_npz, specs)
-    else:
-        inputs = random_inputs(specs, seed=0, batch=batch or 2)
+    inputs = reference_inputs(specs, settings)
+    keep = settings.keep
     names = adapter.output_names()
     outputs = [o.name for o in load_onnx(onnx_path).graph.output]
     missing = [n for n in keep if n not in outputs]
@@ -114,10 +151,21 @@ def build_reference(
             f"the model has no output {missing[0]!r} (outputs: {', '.join(outputs)})"
         )
     keep_names = [n for n in outputs if n in keep] if keep else outputs
-    progress(0.1, "running the original")
+    progress(0.9, "running the original")
     expected = _select(names, adapter.run(inputs), keep_names)
-    rtol, atol = tolerances(tolerance)
-    return Reference(adapter, onnx_path, before, specs, inputs, keep_names, expected, rtol, atol)
+    rtol, atol = tolerances(settings.tolerance)
+    return Reference(
+        adapter,
+        onnx_path,
+        before,
+        specs,
+        inputs,
+        keep_names,
+        expected,
+        rtol,
+        atol,
+        settings.min_top1,
+    )
 
 
 def work_folder() -> tempfile.TemporaryDirectory:

@@ -94,6 +94,39 @@ def build_report(
     return report
 
 
+def build_tf_report(
+    paths: tuple[Path, Path],
+    before: Any,
+    after: Any,
+    steps: list[dict[str, Any]],
+    verify: dict[str, Any],
+    latency: dict[str, LatencyStats],
+    counts: dict[str, dict[str, int]],
+    batch: int,
+) -> dict[str, Any]:
+    """The report of the TensorFlow route (``--tf-native``): the same keys as the ONNX one,
+    plus ``tf_node_counts``: Const / Variable / Identity / total before and after."""
+    original, optimized = latency["original"], latency["optimized"]
+    return {
+        "model": str(paths[0]),
+        "output": str(paths[1]),
+        "original_runtime": before.format,
+        "optimized_runtime": "tensorflow",
+        "steps": steps,
+        "before": before.to_dict(),
+        "after": after.to_dict(),
+        "tf_node_counts": counts,
+        "verify": verify,
+        "latency_ms": {"original": original.latency_ms(), "optimized": optimized.latency_ms()},
+        "throughput": {"original": original.throughput, "optimized": optimized.throughput},
+        "speedup": original.p50 / optimized.p50 if optimized.p50 > 0 else None,
+        "size_bytes": {"original": before.size_bytes, "optimized": after.size_bytes},
+        "batch": batch,
+        "notes": [],
+        "machine": machine_info(),
+    }
+
+
 def to_json(report: dict[str, Any]) -> str:
     return json.dumps(report, indent=2) + "\n"
 
@@ -123,6 +156,14 @@ def _candidate_table(candidates: list[dict[str, Any]]) -> list[str]:
             f"{'–' if top1 is None else f'{top1:.1%}'} | {'yes' if c['passed'] else 'no'} | "
             f"{'*' if c.get('pareto') else ''} | {'**yes**' if c['chosen'] else ''} |"
         )
+    return rows
+
+
+def _tf_counts(report: dict[str, Any]) -> list[str]:
+    counts = report["tf_node_counts"]
+    rows = ["| nodes | before | after |", "|---|---:|---:|"]
+    for kind in ("const", "variable", "identity", "total"):
+        rows.append(f"| {kind} | {counts['before'][kind]} | {counts['after'][kind]} |")
     return rows
 
 
@@ -160,6 +201,8 @@ def to_markdown(report: dict[str, Any]) -> str:
     lines += ["", f"Speedup (p50): {report['speedup']:.2f}x", ""]
     if "candidates" in report:
         lines += ["## Candidates (auto mode)", "", *_candidate_table(report["candidates"]), ""]
+    if "tf_node_counts" in report:
+        lines += ["## TensorFlow graph (frozen, pruned)", "", *_tf_counts(report), ""]
     sizes = report["size_bytes"]
     lines += ["## Node counts per op type", ""]
     lines += _op_table(report["before"]["op_counts"], report["after"]["op_counts"])

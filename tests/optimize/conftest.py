@@ -71,6 +71,18 @@ def cnn_pt2(opt_dir: Path) -> Path:
 
 
 @pytest.fixture(scope="session")
+def cnn_torchscript(opt_dir: Path) -> Path:
+    """The CNN traced and saved with torch.jit.save: the file records no input shapes."""
+    import torch
+
+    target = opt_dir / "cnn_ts.pt"
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        torch.jit.save(torch.jit.trace(_cnn(), torch.randn(2, 3, 32, 32)), str(target))
+    return target
+
+
+@pytest.fixture(scope="session")
 def two_head_onnx(opt_dir: Path) -> Path:
     """A ranking-like model with two output heads, each with its own layers."""
     import torch

@@ -15,7 +15,7 @@ from onnx import numpy_helper
 
 from opscope.backend.jobs import JobSpec
 from opscope.backend.optimize.pipeline import OptimizeOptions, optimize_model
-from opscope.backend.optimize.reference import build_reference, work_folder
+from opscope.backend.optimize.reference import ReferenceSettings, build_reference, work_folder
 from opscope.backend.runner import run_in_child
 from opscope.errors import OpscopeError
 
@@ -38,6 +38,9 @@ def test_auto_picks_a_passing_candidate_never_slower(cnn_onnx, tmp_path):
     )
     assert any(c["pareto"] for c in report["candidates"])
     assert report["verify"]["passed"]
+    assert {"int8-static-entropy", "int8-dynamic-pc-head-fp32"} <= set(rows)
+    for row in report["candidates"]:  # passing means keeping top-1 decisions too
+        assert not row["passed"] or (row["top1_agreement"] or 1.0) >= options.min_top1
 
 
 def test_auto_never_chooses_a_failing_candidate(cnn_onnx, tmp_path):
@@ -58,9 +61,8 @@ def test_verification_catches_a_broken_model(cnn_onnx, tmp_path):
     from opscope.backend.models import open_model
 
     with work_folder() as folder:
-        reference = build_reference(
-            open_model(cnn_onnx), Path(folder), tolerance=0.01, progress=_quiet
-        )
+        settings = ReferenceSettings(tolerance=0.01)
+        reference = build_reference(open_model(cnn_onnx), Path(folder), settings, progress=_quiet)
         assert reference.verify(cnn_onnx).passed
         result = reference.verify(tmp_path / "broken.onnx")
     assert not result.passed and result.max_abs_diff > 0.01
