@@ -12,13 +12,12 @@ import argparse
 import contextlib
 import shutil
 import sys
-import tempfile
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from opscope.atomic import atomic_path
+from opscope.atomic import atomic_path, scratch_folder
 from opscope.backend.inputs import apply_overrides, parse_input_option, random_inputs, read_npz
 from opscope.backend.inspect import open_for
 from opscope.backend.models import ExportOptions, InputSpec, ModelAdapter
@@ -34,7 +33,6 @@ from opscope.backend.models.onnx_model import (
 )
 from opscope.backend.verify import DEFAULT_ATOL, DEFAULT_RTOL, compare_outputs
 from opscope.errors import OpscopeError
-from opscope.paths import cache_dir
 
 Progress = Callable[[float, str], None]
 
@@ -144,7 +142,7 @@ def convert_model(
         progress(0.1, "running the original model")
         expected = adapter.run(inputs)  # a wrong input shape fails here, plainly
         progress(0.2, "exporting to ONNX")
-        with tempfile.TemporaryDirectory(dir=cache_dir("convert")) as folder:
+        with scratch_folder("convert") as folder:
             final = _export(adapter, Path(folder), specs, options)
             progress(0.6, "running the ONNX model on the same inputs")
             converted = OnnxAdapter(final)

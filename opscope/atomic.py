@@ -61,6 +61,21 @@ def atomic_path(target: str | os.PathLike, *, is_dir: bool = False) -> Iterator[
         raise
 
 
+@contextlib.contextmanager
+def scratch_folder(kind: str) -> Iterator[str]:
+    """A private folder for a job's intermediate files, in opscope's cache (never beside the
+    user's files), removed on exit, and announced so a killed job's folder is removed too."""
+    from opscope.paths import cache_dir
+
+    folder = cache_dir(kind) / f"work-{uuid.uuid4().hex[:12]}"
+    _announce(str(folder))
+    folder.mkdir()
+    try:
+        yield str(folder)
+    finally:
+        remove_path(folder)
+
+
 def write_bytes_atomic(target: str | os.PathLike, data: bytes) -> None:
     with atomic_path(target) as temp:
         temp.write_bytes(data)

@@ -19,6 +19,7 @@ import tempfile
 from collections.abc import Callable, Iterator
 from pathlib import Path
 
+from opscope.atomic import scratch_folder
 from opscope.errors import OpscopeError
 from opscope.profiling.trace import Trace
 
@@ -69,7 +70,7 @@ def xplane_to_chrome_json(path: Path) -> bytes:
         raise OpscopeError(
             "reading TensorFlow profiler files needs xprof (pip install 'opscope[tf]')"
         ) from None
-    with tempfile.TemporaryDirectory(prefix="opscope-xplane-") as tmp:
+    with scratch_folder("xplane") as tmp:
         copy = Path(tmp) / "host.xplane.pb"
         shutil.copyfile(path, copy)
         with _env(MAX_EVENTS_ENV, str(MAX_EVENTS)), _quiet_stderr() as log:

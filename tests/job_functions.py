@@ -36,3 +36,16 @@ def slow_write_job(params, progress):
             progress(i / 600, "writing")
             time.sleep(0.05)
     return {"output": params["output"]}
+
+
+def slow_scratch_job(params, progress):
+    """Fill a scratch folder slowly, so a test can kill the job while it exists."""
+    from opscope.atomic import scratch_folder
+
+    with scratch_folder("scratch-test") as folder:
+        for i in range(600):
+            with open(os.path.join(folder, f"part{i}.bin"), "wb") as f:
+                f.write(b"x" * 1024)
+            progress(i / 600, "working")
+            time.sleep(0.05)
+    return {}

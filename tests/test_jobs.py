@@ -53,3 +53,14 @@ def test_cancel_kills_the_child_and_leaves_no_output(tmp_path):
     job.cancel()
     assert not output.exists()
     assert list(tmp_path.iterdir()) == []
+
+
+def test_a_killed_job_leaves_no_scratch_folder():
+    from opscope.paths import cache_dir
+
+    job = JobProcess(JobSpec("job_functions:slow_scratch_job"))
+    while not any(e.kind == "progress" for e in job.events(0.5)):
+        pass
+    assert list(cache_dir("scratch-test").iterdir())
+    job.cancel()
+    assert list(cache_dir("scratch-test").iterdir()) == []
