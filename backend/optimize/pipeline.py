@@ -170,6 +170,23 @@ def compare_latency(reference: Reference, final: Path, options: OptimizeOptions,
     return measure_interleaved(runners, options.runs, options.warmup, batch)
 
 
+def keep_input_if_slower(chain: Chain, latency: dict, candidates: list[dict]):
+    """Auto mode never hands back a model slower than its input: when the final interleaved
+    measurement finds the chosen candidate slower, the input model itself is the result."""
+    original, optimized = latency["original"], latency["optimized"]
+    if optimized.p50 <= original.p50:
+        return chain.current, latency
+    chain.warnings.append(
+        f"the chosen candidate ran slower than the input in the final measurement "
+        f"({optimized.p50:.3g} vs {original.p50:.3g} ms at p50): the input is handed back unchanged"
+    )
+    chain.steps.clear()
+    chain.current = chain.reference.onnx_path
+    for row in candidates:
+        row["chosen"] = row["name"] == "input"
+    return chain.current, {"original": original, "optimized": original}
+
+
 def _check_target(source: Path, target: Path) -> None:
     source, target = source.resolve(), target.resolve()
     if target == source or target.is_relative_to(source) or target.is_dir():
@@ -227,6 +244,8 @@ def _optimize_onnx(
         track("Benchmark", 0.85, "measuring original and optimized")
         final = chain.current
         latency = compare_latency(reference, final, options, batch)
+        if options.auto and reference.adapter.format == "onnx":
+            final, latency = keep_input_if_slower(chain, latency, candidates)
         after = summarize_onnx(load_onnx(final), path_size(final)).to_dict()
         result = report.build_report(
             source, target, reference, chain, after, latency, candidates, options

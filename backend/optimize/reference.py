@@ -7,7 +7,7 @@ previous step's), so errors cannot creep in step by step unnoticed.
 
 from __future__ import annotations
 
-import tempfile
+import contextlib
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
@@ -15,6 +15,7 @@ from typing import Any
 
 import numpy as np
 
+from opscope.atomic import scratch_folder
 from opscope.backend.inputs import apply_overrides, parse_input_option, random_inputs, read_npz
 from opscope.backend.models import InputSpec, ModelAdapter
 from opscope.backend.models.onnx_model import load_onnx, onnx_input_specs
@@ -168,8 +169,7 @@ def build_reference(
     )
 
 
-def work_folder() -> tempfile.TemporaryDirectory:
-    """A private folder for intermediate files, in opscope's cache, never beside the model."""
-    from opscope.paths import cache_dir
-
-    return tempfile.TemporaryDirectory(dir=cache_dir("optimize"))
+def work_folder() -> contextlib.AbstractContextManager[str]:
+    """A private folder for intermediate files, in opscope's cache, never beside the model;
+    announced to the job runner, so a cancelled job's folder is removed too."""
+    return scratch_folder("optimize")

@@ -12,7 +12,6 @@ into a private folder and the result is moved into place only after it is verifi
 
 from __future__ import annotations
 
-import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -23,7 +22,12 @@ from opscope.backend.inspect import open_for
 from opscope.backend.models.base import quiet_native_output, user_errors
 from opscope.backend.models.tensorflow_model import _import_tf, _node_name, graphdef_summary
 from opscope.backend.optimize.bench import measure_interleaved
-from opscope.backend.optimize.reference import ReferenceSettings, reference_inputs, tolerances
+from opscope.backend.optimize.reference import (
+    ReferenceSettings,
+    reference_inputs,
+    tolerances,
+    work_folder,
+)
 from opscope.backend.summary import path_size
 from opscope.backend.verify import compare_outputs
 from opscope.errors import OpscopeError
@@ -244,7 +248,6 @@ def optimize_savedmodel(source: Path, target: Path, options: Any, track: Any) ->
     """The TensorFlow route of ``optimize_model``: prune, verify, time, write atomically."""
     from opscope.backend.optimize.pipeline import write_outputs
     from opscope.backend.optimize.report import build_tf_report
-    from opscope.paths import cache_dir
 
     adapter = open_for(source, "optimize")
     keep = kept_outputs(adapter, options)
@@ -255,7 +258,7 @@ def optimize_savedmodel(source: Path, target: Path, options: Any, track: Any) ->
     outputs = adapter.run(inputs)
     expected = Expected(inputs, [outputs[names.index(k)] for k in keep], settings)
     pruned, steps = prune_steps(adapter, keep, expected, track)
-    with tempfile.TemporaryDirectory(dir=cache_dir("optimize")) as folder:
+    with work_folder() as folder:
         written = Path(folder) / ("model.pb" if target.suffix == ".pb" else "savedmodel")
         track("Prune", 0.65, f"writing the pruned {'GraphDef' if written.suffix else 'SavedModel'}")
         write(pruned, adapter, written)
