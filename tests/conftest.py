@@ -37,6 +37,7 @@ def window(qtbot, settings):
 
     win = MainWindow(settings)
     qtbot.addWidget(win)
+    win.resize(1600, 1000)
     win.show()
     yield win
     win.worker.shutdown()

@@ -15,18 +15,6 @@ TS_INPUT = "input:1x3x32x32:float32"  # a TorchScript archive records no input s
 SETTLE_MS = 300_000  # the machine is shared: generous, never a timing assertion
 
 
-@pytest.fixture
-def window(qtbot, settings):
-    from opscope.gui.main_window import MainWindow
-
-    win = MainWindow(settings)
-    qtbot.addWidget(win)
-    win.resize(1600, 1000)
-    win.show()
-    yield win
-    win.worker.shutdown()
-
-
 def open_model(qtbot, window, path: Path):
     from opscope.gui.model_page import ModelPage
 

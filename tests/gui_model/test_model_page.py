@@ -1,24 +1,12 @@
 """Opening a model in the window shows its graph summary."""
 
 import onnx
-import pytest
 from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QLabel
 
-from opscope.gui.main_window import MainWindow
 from opscope.gui.model_page import ModelPage
-from opscope.resources import DEMO_DIR
 
-DEMO_MODEL = DEMO_DIR / "model.onnx"
-
-
-@pytest.fixture
-def window(qtbot, settings):
-    win = MainWindow(settings)
-    qtbot.addWidget(win)
-    win.show()
-    yield win
-    win.worker.shutdown()
+from .conftest import DEMO_MODEL
 
 
 def test_open_model_shows_the_summary(qtbot, window):

@@ -4,28 +4,7 @@ import json
 
 import pytest
 
-from opscope.gui.main_window import MainWindow
-from opscope.gui.model_page import ModelPage
-from opscope.resources import DEMO_DIR
-
-DEMO_MODEL = DEMO_DIR / "model.onnx"
-
-
-@pytest.fixture
-def window(qtbot, settings):
-    win = MainWindow(settings)
-    qtbot.addWidget(win)
-    win.show()
-    yield win
-    win.worker.shutdown()
-
-
-def open_model(qtbot, window, path) -> ModelPage:
-    with qtbot.waitSignal(window.jobs_settled, timeout=180000):
-        window.open_path(str(path))
-    page = window.tabs.currentWidget()
-    assert isinstance(page, ModelPage)
-    return page
+from .conftest import DEMO_MODEL, open_model
 
 
 def test_open_inspect_auto_export(qtbot, window, tmp_path):
