@@ -84,13 +84,14 @@ class ChromeImporter:
         self.truncated = False
 
     # -- per chunk -------------------------------------------------------------------------
-    def _detect(self, cols: ce.EventColumns) -> str:
+    def _detect(self, cols: ce.EventColumns, data: memoryview) -> str:
         table = self.categories.table()
         return dialects.detect(
             {table[c] for c in np.unique(cols.category).tolist()},
             set(self.envelope_keys),
             bool(np.any(cols.phase == ce.BEGIN)),
             self.bare_array,
+            dialects.looks_like_xprof(bytes(data[: dialects.SNIFF_BYTES])),
         )
 
     def decode_chunk(self, data: memoryview) -> None:
@@ -101,7 +102,7 @@ class ChromeImporter:
         # An event with neither phase nor time is a placeholder (xprof ends with ``{}``).
         self.skipped += int(np.count_nonzero((cols.phase == 0) & np.isfinite(cols.ts)))
         if self.flavor is None:
-            self.flavor = self._detect(cols)
+            self.flavor = self._detect(cols, data)
         op, is_op = dialects.op_columns(
             self.flavor, events, cols, self.names, self.ops, self.categories
         )

@@ -41,8 +41,24 @@ _onnx_args = msgspec.json.Decoder(_OnnxArgs)
 _tf_args = msgspec.json.Decoder(_TfArgs)
 
 
-def detect(categories: set[str], envelope_keys: set[str], has_begin: bool, bare: bool) -> str:
+SNIFF_BYTES = 1 << 20
+EAGER_PREFIX = "EagerLocalExecute: "
+
+
+def looks_like_xprof(head: bytes) -> bool:
+    """xprof's trace viewer JSON (what TensorBoard shows, and TF 2.0-2.2 saved as
+    ``<host>.trace.json.gz``): TF devices as process names, graph ops with ``long_name`` =
+    "op_name:op_type", eager ops as ``EagerLocalExecute: <op>``."""
+    tf_device = b'"name": "/host:' in head or b'"name": "/device:' in head
+    return tf_device and (b'"long_name"' in head or EAGER_PREFIX.encode() in head)
+
+
+def detect(
+    categories: set[str], envelope_keys: set[str], has_begin: bool, bare: bool, xprof: bool
+) -> str:
     """The dialect of a file, from its first chunk's categories and its top-level keys."""
+    if xprof:
+        return "tensorflow"
     if _PYTORCH_KEYS & envelope_keys or _PYTORCH_CATEGORIES & categories:
         return "pytorch"
     if "operator" in categories and has_begin:
@@ -73,7 +89,14 @@ def _tensorflow_ops(
 ) -> None:
     names, ops = interners
     for i, event in enumerate(events):
-        if event.ph == "X" and len(event.args):
+        if event.ph == "X" and event.name.startswith(EAGER_PREFIX):
+            # an eagerly executed op (no graph, so no long_name): host-side op events;
+            # a call of a tf.function ("__inference_f_12") is not an op: its ops are
+            op_type = event.name[len(EAGER_PREFIX) :]
+            if not op_type.startswith("__"):
+                op[i] = ops[op_type]
+                is_op[i] = True
+        elif event.ph == "X" and len(event.args):
             try:
                 long_name = _tf_args.decode(event.args).long_name
             except msgspec.DecodeError:

@@ -8,12 +8,16 @@ model can be compared per operator.
 
 from __future__ import annotations
 
+import contextlib
+import os
 import shutil
+import sys
 from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
 
 from opscope.atomic import atomic_path
+from opscope.backend.detect import detect_file
 from opscope.backend.inputs import apply_overrides, random_inputs
 from opscope.backend.inspect import open_for
 from opscope.backend.models import ModelAdapter
@@ -66,7 +70,13 @@ def _profile_tensorflow(adapter: ModelAdapter, inputs: dict, runs: int, folder: 
     found = sorted(logdir.rglob("*.xplane.pb"))
     if not found:
         raise OpscopeError("the TensorFlow profiler wrote no trace")
-    return found[-1]
+    # The same Chrome-trace JSON as the other runtimes (xprof's own converter), so the file
+    # opens in opscope, Perfetto or chrome://tracing alike.
+    from opscope.profiling.tensorflow import xplane_to_chrome_json
+
+    target = folder / "tensorflow_trace.json"
+    target.write_bytes(xplane_to_chrome_json(found[-1]))
+    return target
 
 
 def _profile_mxnet(adapter: ModelAdapter, inputs: dict, runs: int, folder: Path) -> Path:
@@ -83,6 +93,17 @@ def _profile_mxnet(adapter: ModelAdapter, inputs: dict, runs: int, folder: Path)
         mx.profiler.set_state("stop")
     mx.profiler.dump()
     return target
+
+
+def _unbulk_mxnet(source: Path) -> None:
+    """MXNet's threaded engine runs an imported symbol as one "ImperativeBulk" event; its
+    synchronous NaiveEngine records every operator. The engine is chosen when mxnet is first
+    imported, which in a job's child process (or the CLI) is still to come."""
+    if "mxnet" in sys.modules:
+        return
+    with contextlib.suppress(OpscopeError):
+        if detect_file(source).format == "mxnet":
+            os.environ.setdefault("MXNET_ENGINE_TYPE", "NaiveEngine")
 
 
 NATIVE_PROFILERS = {
@@ -114,6 +135,8 @@ def profile_model(
     if runtime not in RUNTIMES:
         raise OpscopeError(f"cannot profile {source}: unknown runtime {runtime!r}")
     settings = ReferenceSettings(inputs=tuple(inputs))
+    if runtime == "native":
+        _unbulk_mxnet(source)
     progress(0.0, f"opening {source.name}")
     adapter = open_for(source, "profile")
     try:
