@@ -6,6 +6,7 @@ uses on converted and optimized models (summarise, run, check external data).
 
 from __future__ import annotations
 
+import os
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -200,8 +201,20 @@ def onnx_input_specs(model: Any) -> list[InputSpec]:
     return specs
 
 
+def execution_providers() -> list[str]:
+    """CUDA first where this onnxruntime build has it (onnxruntime-gpu on a GPU machine) and
+    ``OPSCOPE_DEVICE`` is not "cpu"; the CPU provider always, as the fallback."""
+    import onnxruntime as ort
+
+    wants_gpu = os.environ.get("OPSCOPE_DEVICE", "auto").lower() != "cpu"
+    if wants_gpu and "CUDAExecutionProvider" in ort.get_available_providers():
+        return ["CUDAExecutionProvider", "CPUExecutionProvider"]
+    return ["CPUExecutionProvider"]
+
+
 def make_session(path: Path, *, threads: int | None = None, **config: str) -> Any:
-    """An onnxruntime CPU session; ``config`` entries become session config options."""
+    """An onnxruntime session (see :func:`execution_providers`); ``config`` entries become
+    session config options."""
     import onnxruntime as ort
 
     options = ort.SessionOptions()
@@ -211,7 +224,7 @@ def make_session(path: Path, *, threads: int | None = None, **config: str) -> An
     for key, value in config.items():
         options.add_session_config_entry(key, value)
     with user_errors("onnxruntime cannot load the model"):
-        return ort.InferenceSession(str(path), options, providers=["CPUExecutionProvider"])
+        return ort.InferenceSession(str(path), options, providers=execution_providers())
 
 
 def run_session(session: Any, inputs: dict[str, np.ndarray], outputs: list[str] | None = None):

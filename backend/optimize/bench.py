@@ -86,7 +86,7 @@ def measure_interleaved(
 
 
 def onnx_session(path: Path, threads: int | None = None, *, spinning: bool = False) -> Any:
-    """A CPU session for benchmarking; spinning stays off unless one session runs alone."""
+    """A session for benchmarking; spinning stays off unless one session runs alone."""
     return make_session(
         path, threads=threads, **{"session.intra_op.allow_spinning": "1" if spinning else "0"}
     )

@@ -22,6 +22,7 @@ from opscope.backend.inputs import apply_overrides, random_inputs
 from opscope.backend.inspect import open_for
 from opscope.backend.models import ModelAdapter
 from opscope.backend.models.base import user_errors
+from opscope.backend.models.onnx_model import execution_providers
 from opscope.backend.optimize.reference import work_folder
 from opscope.errors import OpscopeError
 
@@ -38,7 +39,7 @@ def profile_onnxruntime(onnx_path: Path, inputs: dict, runs: int, folder: Path) 
     options.enable_profiling = True
     options.profile_file_prefix = str(folder / "ort_profile")
     with user_errors("onnxruntime cannot load the model"):
-        session = ort.InferenceSession(str(onnx_path), options, providers=["CPUExecutionProvider"])
+        session = ort.InferenceSession(str(onnx_path), options, providers=execution_providers())
     feed = {i.name: inputs[i.name] for i in session.get_inputs()}
     with user_errors("onnxruntime failed to run the model"):
         for _ in range(runs):

@@ -174,3 +174,20 @@ def test_light_architectures_match_onnx_view(path: Path) -> None:
 def test_light_architectures_present() -> None:
     names = {p.stem for p in LIGHT.glob("*.onnx")}
     assert {"light_resnet50", "light_densenet121", "light_vgg19"} <= names
+
+
+def test_sessions_run_on_cpu_unless_cuda_is_available(monkeypatch) -> None:
+    """The CUDA path needs onnxruntime-gpu on a GPU machine; here (the CPU wheel) every
+    session runs on the CPU provider, and OPSCOPE_DEVICE=cpu forces it anywhere."""
+    import onnxruntime as ort
+
+    from opscope.backend.models.onnx_model import execution_providers
+
+    expected = (
+        ["CUDAExecutionProvider", "CPUExecutionProvider"]
+        if "CUDAExecutionProvider" in ort.get_available_providers()
+        else ["CPUExecutionProvider"]
+    )
+    assert execution_providers() == expected
+    monkeypatch.setenv("OPSCOPE_DEVICE", "cpu")
+    assert execution_providers() == ["CPUExecutionProvider"]
