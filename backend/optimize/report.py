@@ -44,7 +44,10 @@ def machine_info() -> dict[str, Any]:
             versions[name] = metadata.version(name if name != "tensorflow" else "tensorflow-cpu")
         except metadata.PackageNotFoundError:
             continue
+    from opscope.backend.models.onnx_model import execution_providers
+
     return {
+        "execution_providers": execution_providers(),
         "cpu": _cpu_name(),
         "cores": os.cpu_count(),
         "platform": platform.platform(),
@@ -220,7 +223,8 @@ def to_markdown(report: dict[str, Any]) -> str:
         "## Machine",
         "",
         f"{machine['cpu']}, {machine['cores']} cores, {machine['platform']}, "
-        f"Python {machine['python']}; {libs}",
+        f"Python {machine['python']}; onnxruntime providers "
+        f"{', '.join(machine['execution_providers'])}; {libs}",
         "",
     ]
     return "\n".join(lines)
