@@ -30,13 +30,15 @@ class TimeRuler(QWidget):
         begin, end = self.state.visible_range()
         positions, step = ticks(begin, end, self.width())
         painter.setPen(QPen(QColor(90, 90, 90), 1))
+        metrics = painter.fontMetrics()
         for t in positions:
             x = self.state.viewport.x_of(t, self.width())
             painter.drawLine(int(x), HEIGHT - 7, int(x), HEIGHT)
+            label = format_tick(t, step)
+            if x + 3 + metrics.horizontalAdvance(label) > self.width():
+                continue  # a label cut at the right edge reads as a different number
             painter.drawText(
-                QRectF(x + 3, 0, 120, HEIGHT - 4),
-                Qt.AlignmentFlag.AlignVCenter,
-                format_tick(t, step),
+                QRectF(x + 3, 0, 120, HEIGHT - 4), Qt.AlignmentFlag.AlignVCenter, label
             )
         time_range = self.state.hover_range or self.state.time_range
         if time_range is not None:
