@@ -5,6 +5,7 @@ from __future__ import annotations
 from PySide6.QtCore import Qt, Signal
 from PySide6.QtWidgets import QLabel, QListWidget, QPushButton, QVBoxLayout, QWidget
 
+RECENT_HEIGHT = 240
 INTRO = (
     "<h2>opscope</h2>"
     "<p>Open a <b>model</b> (ONNX, TensorFlow SavedModel / Keras, PyTorch TorchScript / .pt2, "
@@ -40,11 +41,16 @@ class WelcomePage(QWidget):
             button.setMaximumWidth(320)
             button.clicked.connect(signal)
             layout.addWidget(button)
-        layout.addWidget(QLabel("<b>Recent files</b>", self))
+        self.recent_title = QLabel("<b>Recent files</b>", self)
+        layout.addWidget(self.recent_title)
         self.recent = QListWidget(self)
+        self.recent.setMaximumHeight(RECENT_HEIGHT)
         self.recent.itemActivated.connect(lambda item: self.open_path.emit(item.text()))
-        layout.addWidget(self.recent, 1)
+        layout.addWidget(self.recent)
+        layout.addStretch(1)
 
     def set_recent(self, files: list[str]) -> None:
         self.recent.clear()
         self.recent.addItems(files)
+        self.recent_title.setVisible(bool(files))
+        self.recent.setVisible(bool(files))
