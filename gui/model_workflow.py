@@ -14,13 +14,16 @@ from typing import Any
 from PySide6.QtWidgets import QFileDialog
 
 from opscope.backend.jobs import JobSpec
-from opscope.paths import cache_dir
+from opscope.paths import cache_dir, trim_cache
 
 PROFILE_RUNS = 20
+CACHE_BUDGET_BYTES = 4 << 30  # optimized models and profiles kept per folder
 
 
 def _cache_file(folder: str, source: str, suffix: str) -> Path:
+    """A new output path in the cache; the oldest outputs go once the folder is too big."""
     digest = hashlib.sha1(f"{source}:{time.time_ns()}".encode()).hexdigest()[:10]
+    trim_cache(cache_dir(folder), CACHE_BUDGET_BYTES)
     return cache_dir(folder) / f"{Path(source).stem}-{digest}{suffix}"
 
 

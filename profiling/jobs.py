@@ -17,13 +17,14 @@ from pathlib import Path
 from typing import Any
 
 from opscope.errors import OpscopeError
-from opscope.paths import cache_dir
+from opscope.paths import cache_dir, trim_cache
 from opscope.profiling.cli import trace_info
 from opscope.profiling.reader import read_trace
 from opscope.profiling.stats import op_stats
 from opscope.profiling.trace import load_trace, save_trace
 
 CACHE_VERSION = "2"  # 2: is_op, flows, args kept in the source file
+CACHE_BUDGET_BYTES = 8 << 30  # imported traces kept, least recently used dropped first
 
 
 def _fingerprint(path: Path) -> str:
@@ -48,6 +49,7 @@ def import_trace_job(
     if target.is_file():
         try:
             trace = load_trace(target)
+            target.touch()  # recently used: trimmed last
             progress(0.9, "loaded from cache")
         except (OSError, ValueError, KeyError):
             trace = None
@@ -55,6 +57,7 @@ def import_trace_job(
         trace = read_trace(path, lambda f, m: progress(0.85 * f, m))
         progress(0.9, "saving")
         save_trace(trace, target)
+        trim_cache(target.parent, CACHE_BUDGET_BYTES, keep=target)
     result = {
         "trace_file": str(target),
         "path": str(path),

@@ -64,3 +64,20 @@ def test_a_killed_job_leaves_no_scratch_folder():
     assert list(cache_dir("scratch-test").iterdir())
     job.cancel()
     assert list(cache_dir("scratch-test").iterdir()) == []
+
+
+def test_trim_cache_drops_the_least_recently_used(tmp_path):
+    import time
+
+    from opscope.paths import trim_cache
+
+    paths = []
+    for i in range(4):
+        path = tmp_path / f"{i}.npz"
+        path.write_bytes(b"x" * 100)
+        stamp = time.time() - 100 + i
+        os.utime(path, (stamp, stamp))
+        paths.append(path)
+    removed = trim_cache(tmp_path, 250, keep=paths[0])
+    assert removed == [paths[1], paths[2]]
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["0.npz", "3.npz"]
