@@ -46,7 +46,10 @@ def _child_main(spec_data: dict[str, Any], conn: Connection) -> None:
         result = run_job(JobSpec.from_dict(spec_data), progress)
         conn.send(("done", result))
     except OpscopeError as exc:
-        conn.send(("error", True, str(exc), traceback.format_exc()))
+        # a user's bad file: the message says it all; no traceback (the cause, if any)
+        cause = exc.__cause__
+        details = f"{type(cause).__name__}: {cause}" if cause is not None else ""
+        conn.send(("error", True, str(exc), details))
     except BaseException as exc:  # a programming error: report it with its traceback
         message = f"{type(exc).__name__}: {exc}"
         conn.send(("error", False, message, traceback.format_exc()))

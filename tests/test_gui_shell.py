@@ -118,3 +118,18 @@ def test_about_lists_framework_versions():
     assert versions["onnxruntime"] != "not installed"
     assert versions["PyTorch"].startswith("2.13")
     assert "onnxruntime" in about_html()
+
+
+def test_a_trace_of_the_wrong_shape_fails_with_one_line(qtbot, window, tmp_path):
+    folder = tmp_path / "traces"
+    folder.mkdir()
+    bad = folder / "bad_trace.json"
+    bad.write_text('{"traceEvents": 5}')
+    with qtbot.waitSignal(window.jobs_settled, timeout=60000):
+        assert window.open_path(str(bad)) is not None
+    assert window.failed_jobs == 1
+    failure = [line for line in window.log_pane.lines() if "failed:" in line]
+    assert len(failure) == 1 and "cannot read" in failure[0]
+    assert "Traceback" not in "\n".join(window.log_pane.lines())
+    assert bad.read_text() == '{"traceEvents": 5}'
+    assert list(folder.iterdir()) == [bad]

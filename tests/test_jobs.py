@@ -35,6 +35,16 @@ def test_user_error_in_child_is_an_opscope_error():
         run_in_child(JobSpec("job_functions:bad_input_job", {"path": "junk.bin"}))
 
 
+def test_user_error_comes_without_a_traceback():
+    job = JobProcess(JobSpec("job_functions:bad_input_job", {"path": "junk.bin"}))
+    events = []
+    while not any(e.kind in ("error", "died", "done") for e in events):
+        events.extend(job.events(0.5))
+    error = events[-1]
+    assert error.user_error and error.message == "junk.bin is not a model"
+    assert "Traceback" not in error.details
+
+
 def test_child_that_aborts_is_reported_with_its_signal():
     with pytest.raises(RuntimeError, match="SIGABRT"):
         run_in_child(JobSpec("job_functions:abort_job"))
