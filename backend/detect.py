@@ -112,7 +112,3 @@ def detect_file(path: str | Path) -> FileKind:
     if head[:1] == b"\x0a":
         return FileKind("trace", "tensorflow-profiler")
     raise OpscopeError(f"{path.name} is neither a model nor a profiler trace that opscope reads")
-
-
-def detect_job(params: dict[str, Any], progress) -> dict[str, Any]:
-    return detect_file(params["path"]).to_dict()

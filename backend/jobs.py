@@ -20,7 +20,6 @@ JobFunction = Callable[[dict[str, Any], Progress], dict[str, Any]]
 # kind -> "module:function". A kind written as "module:function" itself names its function
 # directly (used by plug-ins and by the tests of the worker).
 JOB_FUNCTIONS: dict[str, str] = {
-    "detect": "opscope.backend.detect:detect_job",
     "import_trace": "opscope.profiling.jobs:import_trace_job",
     "inspect_model": "opscope.backend.inspect:inspect_job",
     "optimize_model": "opscope.backend.optimize.jobs:optimize_job",

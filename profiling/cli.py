@@ -15,7 +15,7 @@ from typing import Any
 
 from opscope.errors import OpscopeError
 from opscope.profiling.reader import read_trace
-from opscope.profiling.stats import compare, op_stats
+from opscope.profiling.stats import compare, op_stats, trace_summary
 from opscope.profiling.trace import Trace
 
 
@@ -88,7 +88,7 @@ def _print(text: str) -> None:
 def main(argv: Sequence[str]) -> int:
     args = _parser().parse_args(list(argv)[1:])
     if args.verb == "info":
-        info = trace_info(read_trace(args.trace))
+        info = trace_summary(read_trace(args.trace))
         _print(
             json.dumps(info, indent=1)
             if args.json

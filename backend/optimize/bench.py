@@ -99,24 +99,6 @@ def session_runner(session: Any, inputs: Mapping[str, np.ndarray]) -> RunOnce:
     return lambda: run_session(session, feed, outputs)
 
 
-def bench_onnx_files(
-    paths: Mapping[str, Path],
-    inputs: Mapping[str, np.ndarray],
-    *,
-    runs: int = 50,
-    warmup: int = 5,
-    threads: int | None = None,
-    batch: int = 1,
-    extra: Mapping[str, RunOnce] | None = None,
-) -> dict[str, LatencyStats]:
-    """Benchmark ONNX files (and ``extra`` callables, e.g. the eager original) together."""
-    spinning = len(paths) == 1 and not extra
-    variants: dict[str, RunOnce] = dict(extra or {})
-    for name, path in paths.items():
-        variants[name] = session_runner(onnx_session(path, threads, spinning=spinning), inputs)
-    return measure_interleaved(variants, runs, warmup, batch)
-
-
 def batch_of(inputs: Mapping[str, np.ndarray]) -> int:
     """The batch size of a set of inputs: the leading dim of the first array with one."""
     for array in inputs.values():

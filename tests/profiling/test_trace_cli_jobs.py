@@ -19,8 +19,12 @@ from opscope.profiling.trace import load_trace, save_trace
 def test_info_json(torch_trace: Path, capsys) -> None:
     assert main(["trace", "info", str(torch_trace), "--json"]) == 0
     info = json.loads(capsys.readouterr().out)
-    assert set(info) == {"format", "events", "lanes", "span_us", "truncated", "warnings"}
+    assert {"format", "events", "lanes", "span_us", "truncated", "warnings"} <= set(info)
     assert info["format"] == "pytorch" and info["events"] > 100 and not info["truncated"]
+    # the node-count summary of the trace comes with it
+    assert sum(info["events_per_lane"].values()) == info["events"]
+    assert sum(info["events_per_category"].values()) == info["events"]
+    assert 0 < info["distinct_ops"] <= info["operators"] <= info["events"]
 
 
 def test_stats_json_and_csv(ort_trace: Path, capsys) -> None:
