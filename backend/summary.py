@@ -101,6 +101,9 @@ class GraphSummary:
     opset: int | None = None
     producer: str = ""
     size_bytes: int = 0
+    # ops inside control-flow bodies (TF While/If functions, ONNX Loop/If/Scan subgraphs):
+    # an LSTM's cell runs there, and the top-level counts alone would hide it
+    subgraph_op_counts: dict[str, int] = field(default_factory=dict)
     frozen: GraphSummary | None = None
 
     def to_dict(self) -> dict[str, Any]:

@@ -266,6 +266,13 @@ class ModelPage(QWidget):
             widget.addItems(names)
             tabs.addTab(widget, f"{title} ({len(names)})")
         tabs.addTab(self._quant_list(tabs), f"Quantization nodes ({self._quant_count()})")
+        inner = self.result.get("subgraph_op_counts") or {}
+        if inner:
+            widget = QListWidget(tabs)
+            ranked = sorted(inner.items(), key=lambda kv: (-kv[1], kv[0]))
+            widget.addItems([f"{op} × {count:,}" for op, count in ranked])
+            title = f"Inside loops and conditionals ({sum(inner.values()):,} nodes)"
+            tabs.addTab(widget, title)
         return tabs
 
     def _quant_count(self) -> int:

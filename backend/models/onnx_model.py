@@ -7,6 +7,7 @@ uses on converted and optimized models (summarise, run, check external data).
 from __future__ import annotations
 
 import os
+from collections import Counter
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -132,6 +133,17 @@ def _subgraph_inputs(node: Any) -> tuple[str, ...]:
     return tuple(names)
 
 
+def subgraph_op_counts(graph: Any) -> dict[str, int]:
+    """Op counts of every node inside the control-flow subgraphs of ``graph``, nested too."""
+    counts: Counter[str] = Counter()
+    for node in graph.node:
+        for attr in node.attribute:
+            for inner in [attr.g] if attr.HasField("g") else attr.graphs:
+                counts.update(n.op_type for n in inner.node)
+                counts.update(subgraph_op_counts(inner))
+    return dict(counts)
+
+
 def op_nodes(graph: Any) -> list[OpNode]:
     """The graph's top-level nodes; unnamed nodes are named after their first output."""
     nodes = []
@@ -172,6 +184,7 @@ def summarize_onnx(model: Any, size_bytes: int) -> GraphSummary:
         (int(o.version) for o in model.opset_import if o.domain in ("", "ai.onnx")), None
     )
     summary.producer = f"{model.producer_name} {model.producer_version}".strip()
+    summary.subgraph_op_counts = subgraph_op_counts(graph)
     return summary
 
 

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import os
 import sys
+from collections import Counter
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -84,6 +85,9 @@ def graphdef_summary(graph_def: Any, outputs: list[str], fmt: str) -> GraphSumma
     summary.params = sum(c[0] for c in consts)
     summary.param_bytes = sum(c[1] for c in consts)
     summary.initializers = len(consts)
+    summary.subgraph_op_counts = dict(
+        Counter(n.op for f in graph_def.library.function for n in f.node_def)
+    )
     return summary
 
 

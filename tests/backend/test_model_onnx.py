@@ -191,3 +191,52 @@ def test_sessions_run_on_cpu_unless_cuda_is_available(monkeypatch) -> None:
     assert execution_providers() == expected
     monkeypatch.setenv("OPSCOPE_DEVICE", "cpu")
     assert execution_providers() == ["CPUExecutionProvider"]
+
+
+def test_ops_inside_control_flow_subgraphs_are_counted(tmp_path: Path) -> None:
+    """An ``If`` whose branches hold their own nodes (one branch nests a further ``If``)."""
+    from onnx import TensorProto, helper
+
+    def branch(name: str, ops: list[str], nested: onnx.GraphProto | None = None):
+        value = helper.make_tensor_value_info(f"{name}_out", TensorProto.FLOAT, [2])
+        x = helper.make_tensor_value_info("x", TensorProto.FLOAT, [2])
+        nodes, last = [], "x"
+        for i, op in enumerate(ops):
+            nodes.append(helper.make_node(op, [last], [f"{name}_{i}"]))
+            last = f"{name}_{i}"
+        if nested is not None:
+            cond = helper.make_node("Constant", [], [f"{name}_c"], value_int=1)
+            cast = helper.make_node("Cast", [f"{name}_c"], [f"{name}_b"], to=TensorProto.BOOL)
+            inner = helper.make_node(
+                "If", [f"{name}_b"], [f"{name}_n"], then_branch=nested, else_branch=nested
+            )
+            nodes += [cond, cast, inner]
+            last = f"{name}_n"
+        nodes.append(helper.make_node("Identity", [last], [f"{name}_out"]))
+        return helper.make_graph(nodes, name, [], [value]), x
+
+    leaf, _ = branch("leaf", ["Relu"])
+    then_graph, x = branch("then", ["Abs", "Neg"], nested=leaf)
+    else_graph, _ = branch("else", ["Relu"])
+    cond = helper.make_tensor_value_info("cond", TensorProto.BOOL, [])
+    y = helper.make_tensor_value_info("y", TensorProto.FLOAT, [2])
+    node = helper.make_node("If", ["cond"], ["y"], then_branch=then_graph, else_branch=else_graph)
+    model = helper.make_model(
+        helper.make_graph([node], "g", [cond, x], [y]), opset_imports=[helper.make_opsetid("", 17)]
+    )
+    onnx.checker.check_model(model)
+    path = tmp_path / "if.onnx"
+    onnx.save(model, path)
+    data = inspect_model(path).to_dict()
+    assert data["op_counts"] == {"If": 1}
+    # then: Abs, Neg, Constant, Cast, If, Identity + nested leaf twice (Relu, Identity);
+    # else: Relu, Identity
+    assert data["subgraph_op_counts"] == {
+        "Abs": 1,
+        "Neg": 1,
+        "Constant": 1,
+        "Cast": 1,
+        "If": 1,
+        "Identity": 4,
+        "Relu": 3,
+    }

@@ -96,3 +96,12 @@ def test_failed_verification_still_writes_and_exits_1(
     assert opscope_main(argv) == 1
     text = capsys.readouterr().out
     assert "verification FAILED" in text and out.is_file()
+
+
+def test_ops_inside_while_bodies_are_counted(keras_tagger: Path) -> None:
+    """The LSTM cell runs inside the While loops' body functions, not at the top level."""
+    data = inspect_model(keras_tagger).to_dict()
+    assert data["op_counts"]["While"] == 2  # forward and backward directions
+    inner = data["subgraph_op_counts"]
+    assert inner["MatMul"] >= 4 and inner["Sigmoid"] >= 6 and inner["Tanh"] >= 4
+    assert data["frozen"]["subgraph_op_counts"]["MatMul"] == inner["MatMul"]
