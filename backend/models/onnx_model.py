@@ -6,7 +6,6 @@ uses on converted and optimized models (summarise, run, check external data).
 
 from __future__ import annotations
 
-import os
 from collections import Counter
 from collections.abc import Iterator
 from pathlib import Path
@@ -21,6 +20,7 @@ from opscope.backend.models.base import (
     first_line,
     user_errors,
 )
+from opscope.backend.models.providers import execution_providers
 from opscope.backend.summary import (
     GraphSummary,
     OpKinds,
@@ -212,17 +212,6 @@ def onnx_input_specs(model: Any) -> list[InputSpec]:
         info = value_info(value)
         specs.append(InputSpec(info.name, info.dtype, info.shape, high=ranges.get(info.name)))
     return specs
-
-
-def execution_providers() -> list[str]:
-    """CUDA first where this onnxruntime build has it (onnxruntime-gpu on a GPU machine) and
-    ``OPSCOPE_DEVICE`` is not "cpu"; the CPU provider always, as the fallback."""
-    import onnxruntime as ort
-
-    wants_gpu = os.environ.get("OPSCOPE_DEVICE", "auto").lower() != "cpu"
-    if wants_gpu and "CUDAExecutionProvider" in ort.get_available_providers():
-        return ["CUDAExecutionProvider", "CPUExecutionProvider"]
-    return ["CPUExecutionProvider"]
 
 
 def make_session(path: Path, *, threads: int | None = None, **config: str) -> Any:

@@ -21,15 +21,18 @@ from opscope.errors import OpscopeError
 Progress = Callable[[float, str], None]
 
 
-def _runner(path: str, batch: int, threads: int | None, alone: bool) -> tuple[str, RunOnce, int]:
-    """(runtime, one call, batch) for the model at ``path``."""
+def _runner(
+    path: str, batch: int, threads: int | None, alone: bool
+) -> tuple[str, str, RunOnce, int]:
+    """(runtime, execution provider, one call, batch) for the model at ``path``."""
     adapter = open_for(path, "bench")
     try:
         inputs = random_inputs(adapter.input_specs(), seed=0, batch=batch)
         if adapter.format == "onnx":
             session = onnx_session(Path(path), threads, spinning=alone)
-            return "onnxruntime", session_runner(session, inputs), batch_of(inputs)
-        return adapter.format, lambda: adapter.run(inputs), batch_of(inputs)
+            provider = session.get_providers()[0]
+            return "onnxruntime", provider, session_runner(session, inputs), batch_of(inputs)
+        return adapter.format, "eager", lambda: adapter.run(inputs), batch_of(inputs)
     except OpscopeError as exc:
         raise OpscopeError(f"cannot bench {path}: {exc}") from exc
 
@@ -43,18 +46,21 @@ def bench_models(
     batch: int | None = None,
     progress: Progress,
 ) -> list[dict[str, Any]]:
-    """One row per model: ``{"model", "runtime", "p50_ms", "p90_ms", "p99_ms", "mean_ms",
-    "throughput"}``; a model given twice is timed twice (a check of the method)."""
+    """One row per model: ``{"model", "runtime", "provider", "p50_ms", "p90_ms", "p99_ms",
+    "mean_ms", "throughput"}``; a model given twice is timed twice (a check of the method).
+    ``provider`` is the onnxruntime execution provider that ran the model (CUDA first where
+    onnxruntime-gpu sees a GPU), or "eager" for a framework's own runtime."""
     if not paths:
         raise OpscopeError("no model to benchmark")
     keys = [f"{index}:{path}" for index, path in enumerate(paths)]
     runners: dict[str, RunOnce] = {}
     runtimes: dict[str, str] = {}
+    providers: dict[str, str] = {}
     batches: dict[str, int] = {}
     for number, (key, path) in enumerate(zip(keys, paths, strict=True)):
         progress(number / (len(paths) + 1), f"opening {Path(path).name}")
         alone = len(paths) == 1
-        runtimes[key], runners[key], batches[key] = _runner(
+        runtimes[key], providers[key], runners[key], batches[key] = _runner(
             path, batch or DEFAULT_BATCH, threads, alone
         )
     progress(len(paths) / (len(paths) + 1), f"timing {runs} runs of each")
@@ -64,6 +70,7 @@ def bench_models(
         {
             "model": path,
             "runtime": runtimes[key],
+            "provider": providers[key],
             "p50_ms": stats[key].p50,
             "p90_ms": stats[key].p90,
             "p99_ms": stats[key].p99,

@@ -17,6 +17,7 @@ from pathlib import Path
 from typing import Any
 
 from opscope.backend.models.onnx_model import load_onnx
+from opscope.backend.models.providers import execution_providers
 from opscope.backend.optimize.reference import Reference
 from opscope.errors import OpscopeError
 
@@ -25,15 +26,17 @@ Produce = Callable[[Path, Path], None]
 _PROBE = (
     "import sys, onnxruntime as ort\n"
     "o = ort.SessionOptions(); o.log_severity_level = 3\n"
-    "ort.InferenceSession(sys.argv[1], o, providers=['CPUExecutionProvider'])\n"
+    "ort.InferenceSession(sys.argv[1], o, providers=sys.argv[2].split(','))\n"
 )
 
 
 def probe_loads(path: Path, timeout: float = 300.0) -> None:
-    """Create an onnxruntime session for ``path`` in a child process; a crash is an error."""
+    """Create an onnxruntime session for ``path`` in a child process, with the providers
+    the model will be verified and timed with; a crash is an error."""
+    providers = ",".join(execution_providers())
     try:
         done = subprocess.run(
-            [sys.executable, "-c", _PROBE, str(path)],
+            [sys.executable, "-c", _PROBE, str(path), providers],
             capture_output=True,
             text=True,
             timeout=timeout,

@@ -13,6 +13,12 @@ import sys
 from typing import Any
 
 
+def _runtime_label(row: dict) -> str:
+    """ "onnxruntime", or "onnxruntime/CUDA" when a GPU provider ran the model."""
+    provider = row["provider"].removesuffix("ExecutionProvider")
+    return row["runtime"] if provider in ("CPU", "eager") else f"{row['runtime']}/{provider}"
+
+
 def _progress_printer(quiet: bool):
     def show(fraction: float, message: str) -> None:
         if not quiet:
@@ -128,7 +134,7 @@ def _run_bench(args: argparse.Namespace) -> int:
     print(f"{'model':<40} {'runtime':<22} {'p50 ms':>9} {'p90 ms':>9} {'p99 ms':>9} {'/s':>9}")
     for row in rows:
         print(
-            f"{row['model'][-40:]:<40} {row['runtime']:<22} {row['p50_ms']:>9.3f} "
+            f"{row['model'][-40:]:<40} {_runtime_label(row):<22} {row['p50_ms']:>9.3f} "
             f"{row['p90_ms']:>9.3f} {row['p99_ms']:>9.3f} {row['throughput']:>9.1f}"
         )
     return 0

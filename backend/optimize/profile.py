@@ -22,7 +22,7 @@ from opscope.backend.inputs import apply_overrides, random_inputs
 from opscope.backend.inspect import open_for
 from opscope.backend.models import ModelAdapter
 from opscope.backend.models.base import user_errors
-from opscope.backend.models.onnx_model import execution_providers
+from opscope.backend.models.providers import execution_providers
 from opscope.backend.optimize.reference import work_folder
 from opscope.errors import OpscopeError
 

@@ -14,6 +14,7 @@ from typing import Any
 
 from opscope.backend.models.base import user_errors
 from opscope.backend.models.onnx_model import keep_outputs, op_nodes
+from opscope.backend.models.providers import execution_providers
 from opscope.errors import OpscopeError
 
 ORT_LEVELS = ("disabled", "basic", "extended", "layout", "all")
@@ -50,8 +51,9 @@ def ort_optimize(source: Path, target: Path, level: str) -> None:
     """Save the graph ONNX Runtime builds at ``level`` through ``optimized_model_filepath``.
 
     Levels ``layout`` and ``all`` add layout transforms and contrib ops chosen for this
-    machine's CPU (e.g. NCHWc blocked convolutions): the file runs best, and maybe only,
-    on the kind of machine that produced it.
+    machine's execution provider (NCHWc blocked convolutions on the CPU; fused ops for
+    CUDA where onnxruntime-gpu sees a GPU): the file runs best, and maybe only, on the kind
+    of machine that produced it.
     """
     import onnxruntime as ort
 
@@ -69,7 +71,7 @@ def ort_optimize(source: Path, target: Path, level: str) -> None:
     options.graph_optimization_level = getattr(ort.GraphOptimizationLevel, names[level])
     options.optimized_model_filepath = str(target)
     with user_errors(f"onnxruntime could not optimize the model at level {level}"):
-        ort.InferenceSession(str(source), options, providers=["CPUExecutionProvider"])
+        ort.InferenceSession(str(source), options, providers=execution_providers())
     if not target.is_file() or target.stat().st_size == 0:
         raise OpscopeError(f"onnxruntime wrote no optimized model at level {level}")
 

@@ -44,8 +44,12 @@ def machine_info() -> dict[str, Any]:
             versions[name] = metadata.version(name if name != "tensorflow" else "tensorflow-cpu")
         except metadata.PackageNotFoundError:
             continue
-    from opscope.backend.models.onnx_model import execution_providers
+    import onnxruntime as ort
 
+    from opscope.backend.models.providers import execution_providers
+
+    # the module that runs, whichever distribution (onnxruntime, onnxruntime-gpu) holds it
+    versions["onnxruntime"] = ort.__version__
     return {
         "execution_providers": execution_providers(),
         "cpu": _cpu_name(),

@@ -176,21 +176,23 @@ def test_light_architectures_present() -> None:
     assert {"light_resnet50", "light_densenet121", "light_vgg19"} <= names
 
 
-def test_sessions_run_on_cpu_unless_cuda_is_available(monkeypatch) -> None:
-    """The CUDA path needs onnxruntime-gpu on a GPU machine; here (the CPU wheel) every
-    session runs on the CPU provider, and OPSCOPE_DEVICE=cpu forces it anywhere."""
-    import onnxruntime as ort
+def test_sessions_run_on_cpu_unless_cuda_runs(monkeypatch) -> None:
+    """The CUDA path needs onnxruntime-gpu on a GPU machine (tests/backend/test_cuda_provider.py
+    runs there); here every session runs on the CPU provider, OPSCOPE_DEVICE=cpu forces it
+    anywhere, and OPSCOPE_DEVICE=cuda where CUDA cannot run is a one-line error."""
+    from opscope.backend.models.providers import cuda_runs, execution_providers
 
-    from opscope.backend.models.onnx_model import execution_providers
-
-    expected = (
-        ["CUDAExecutionProvider", "CPUExecutionProvider"]
-        if "CUDAExecutionProvider" in ort.get_available_providers()
-        else ["CPUExecutionProvider"]
-    )
+    expected = ["CUDAExecutionProvider"] * cuda_runs() + ["CPUExecutionProvider"]
     assert execution_providers() == expected
     monkeypatch.setenv("OPSCOPE_DEVICE", "cpu")
     assert execution_providers() == ["CPUExecutionProvider"]
+    monkeypatch.setenv("OPSCOPE_DEVICE", "gpu0")
+    with pytest.raises(OpscopeError, match="use one of auto, cpu, cuda"):
+        execution_providers()
+    if not cuda_runs():
+        monkeypatch.setenv("OPSCOPE_DEVICE", "cuda")
+        with pytest.raises(OpscopeError, match="cannot run on CUDA here"):
+            execution_providers()
 
 
 def test_ops_inside_control_flow_subgraphs_are_counted(tmp_path: Path) -> None:

@@ -117,6 +117,7 @@ def test_cli_bench_same_model_twice(cnn_onnx, capsys):
     assert set(rows[0]) == {
         "model",
         "runtime",
+        "provider",
         "p50_ms",
         "p90_ms",
         "p99_ms",
@@ -124,6 +125,7 @@ def test_cli_bench_same_model_twice(cnn_onnx, capsys):
         "throughput",
     }
     assert rows[0]["runtime"] == "onnxruntime"
+    assert rows[0]["provider"] == "CPUExecutionProvider"  # this machine has no GPU
 
 
 def test_importing_the_cli_imports_no_runtime():
