@@ -252,16 +252,14 @@ def _try_ort_all(
     return best
 
 
-def slower_note(final: Candidate, source: LatencyStats, reference: Any) -> list[str]:
-    """A note when even the best ONNX variant is slower than the original in its framework.
-
-    auto mode can only hand back ONNX; it must not pretend that is an improvement.
-    """
-    fmt = reference.adapter.format
-    if fmt == "onnx" or final.latency is None or final.latency.p50 < source.p50:
+def slower_note(fmt: str, final: LatencyStats | None, source: LatencyStats) -> list[str]:
+    """A note when even the best ONNX variant is slower than the original (format ``fmt``)
+    in its own framework: auto mode can only hand back ONNX, and must not pretend that is
+    an improvement. An ONNX input is never slower: :func:`choose` keeps it then."""
+    if fmt == "onnx" or final is None or final.p50 < source.p50:
         return []
     return [
-        f"no ONNX variant ran faster than the original in {fmt} ({final.latency.p50:.3g} ms "
+        f"no ONNX variant ran faster than the original in {fmt} ({final.p50:.3g} ms "
         f"vs {source.p50:.3g} ms at p50): keep serving the original"
     ]
 
@@ -294,7 +292,8 @@ def auto_optimize(chain: Chain, options: Any, batch: int, progress: Progress) ->
     chain.steps[:] = final.chain.steps
     chain.current = final.chain.current
     chain.warnings[:] = sorted(
-        set(chain.warnings) | set(slower_note(final, stats["input"], reference))
+        set(chain.warnings)
+        | set(slower_note(reference.adapter.format, final.latency, stats["input"]))
     )
     rows = [c.to_dict() for c in candidates]
     source = {"name": "input", "latency_ms_p50": stats["input"].p50, "max_abs_diff": 0.0}

@@ -85,3 +85,16 @@ def test_profile_takes_input_shapes(cnn_torchscript, tmp_path, runtime):
     result = profile_job(params | {"runtime": runtime, "inputs": [TS_INPUT]}, lambda f, m: None)
     assert result["runtime"] == ("torchscript" if runtime == "native" else "onnxruntime")
     assert json.loads((tmp_path / "t.json").read_text())
+
+
+def test_a_slower_onnx_variant_says_keep_serving_the_original():
+    from opscope.backend.optimize.auto import slower_note
+    from opscope.backend.optimize.bench import LatencyStats
+
+    eager = LatencyStats.from_times([0.002] * 5, batch=8)
+    slower = LatencyStats.from_times([0.003] * 5, batch=8)
+    faster = LatencyStats.from_times([0.001] * 5, batch=8)
+    (note,) = slower_note("pytorch", slower, eager)
+    assert "keep serving the original" in note and "3 ms vs 2 ms" in note
+    assert slower_note("pytorch", faster, eager) == []
+    assert slower_note("onnx", slower, eager) == []  # an ONNX input is itself a candidate
