@@ -12,6 +12,7 @@ from opscope import __version__
 PACKAGES = [
     ("onnx", "onnx"),
     ("onnxruntime", "onnxruntime"),
+    ("onnxruntime", "onnxruntime-gpu"),
     ("TensorFlow", "tensorflow-cpu"),
     ("TensorFlow", "tensorflow"),
     ("tf2onnx", "tf2onnx"),
