@@ -63,8 +63,8 @@ def _run_optimize(args: argparse.Namespace) -> int:
     return 0 if report["verify"]["passed"] else 1
 
 
-def _add_timing(parser: argparse.ArgumentParser, runs: int) -> None:
-    parser.add_argument("--runs", type=int, default=runs, metavar="N", help="timed runs")
+def _add_timing(parser: argparse.ArgumentParser, runs: int, runs_help: str = "timed runs") -> None:
+    parser.add_argument("--runs", type=int, default=runs, metavar="N", help=runs_help)
     parser.add_argument("--warmup", type=int, default=5, metavar="N", help="untimed runs first")
     parser.add_argument("--threads", type=int, metavar="N", help="onnxruntime intra-op threads")
     parser.add_argument("--batch", type=int, metavar="N", help="batch size of generated inputs")
@@ -111,7 +111,7 @@ def _add_optimize(subparsers: Any) -> None:
         "TensorFlow; -o DIR writes a SavedModel, -o FILE.pb a frozen GraphDef",
     )
     parser.add_argument("--report", metavar="REPORT.json", help="also write REPORT.md beside it")
-    _add_timing(parser, runs=30)
+    _add_timing(parser, runs=30, runs_help="timed runs, at least (more for sub-ms models)")
     parser.add_argument("--json", action="store_true", help="print the report as JSON")
     parser.add_argument("-q", "--quiet", action="store_true", help="no progress lines")
     parser.set_defaults(run=_run_optimize)

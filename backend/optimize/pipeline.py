@@ -8,6 +8,7 @@ and the source is never written to.
 from __future__ import annotations
 
 import contextlib
+import math
 import shutil
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -18,7 +19,12 @@ from opscope.atomic import atomic_path
 from opscope.backend.inspect import open_for
 from opscope.backend.models.onnx_model import load_onnx, onnx_input_specs, summarize_onnx
 from opscope.backend.optimize import prune, quantize
-from opscope.backend.optimize.bench import measure_interleaved, onnx_session, session_runner
+from opscope.backend.optimize.bench import (
+    budgeted_runs,
+    measure_interleaved,
+    onnx_session,
+    session_runner,
+)
 from opscope.backend.optimize.chain import Chain, proto_step
 from opscope.backend.optimize.reference import (
     Reference,
@@ -162,12 +168,14 @@ def manual_steps(chain: Chain, options: OptimizeOptions, batch: int, track: Step
 
 
 def compare_latency(reference: Reference, final: Path, options: OptimizeOptions, batch: int):
-    """Original and optimized, interleaved, spinning off: the report's latency table."""
+    """Original and optimized, interleaved, spinning off: the report's latency table; at
+    least ``options.runs`` runs, more for models fast enough to be lost in noise."""
     runners = {
         "original": reference.original_runner(),
         "optimized": session_runner(onnx_session(final, options.threads), reference.inputs),
     }
-    return measure_interleaved(runners, options.runs, options.warmup, batch)
+    runs = budgeted_runs(runners, options.runs, budget_s=math.inf)
+    return measure_interleaved(runners, runs, options.warmup, batch)
 
 
 def keep_input_if_slower(chain: Chain, latency: dict, candidates: list[dict]):
@@ -177,7 +185,7 @@ def keep_input_if_slower(chain: Chain, latency: dict, candidates: list[dict]):
     if optimized.p50 <= original.p50:
         return chain.current, latency
     chain.warnings.append(
-        f"the chosen candidate ran slower than the input in the final measurement "
+        f"the chosen candidate did not run faster than the input in the final measurement "
         f"({optimized.p50:.3g} vs {original.p50:.3g} ms at p50): the input is handed back unchanged"
     )
     chain.steps.clear()

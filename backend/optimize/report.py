@@ -179,8 +179,11 @@ def to_markdown(report: dict[str, Any]) -> str:
     verify, latency = report["verify"], report["latency_ms"]
     lines = [f"# Optimization report: {Path(report['model']).name}", ""]
     lines += [f"Output: `{report['output']}`", "", "## Steps", ""]
-    lines += ["| step | what | nodes before | nodes after | max abs diff | passed |"]
-    lines += ["|---|---|---:|---:|---:|:-:|"]
+    if not report["steps"]:
+        lines += ["None: the input model is handed back unchanged."]
+    else:
+        lines += ["| step | what | nodes before | nodes after | max abs diff | passed |"]
+        lines += ["|---|---|---:|---:|---:|:-:|"]
     for s in report["steps"]:
         v = s["verify"]
         lines.append(

@@ -14,6 +14,7 @@ import pytest
 from onnx import numpy_helper
 
 from opscope.backend.jobs import JobSpec
+from opscope.backend.optimize.auto import MIN_GAIN
 from opscope.backend.optimize.pipeline import OptimizeOptions, optimize_model
 from opscope.backend.optimize.reference import ReferenceSettings, build_reference, work_folder
 from opscope.backend.runner import run_in_child
@@ -31,9 +32,10 @@ def test_auto_picks_a_passing_candidate_never_slower(cnn_onnx, tmp_path):
     assert {"input", "fp32", "fp32-slim", "fp16", "int8-dynamic", "int8-static-minmax"} <= set(rows)
     chosen = [c for c in report["candidates"] if c["chosen"]]
     assert len(chosen) == 1 and chosen[0]["passed"]
-    # measured in the same interleaved run as the input model: a ratio, not a timing
+    # measured in the same interleaved run as the input model: a ratio, not a timing; a
+    # variant replaces the (pruned) input only when clearly faster than it
     assert (
-        chosen[0]["latency_ms_p50"] <= rows["input"]["latency_ms_p50"]
+        chosen[0]["latency_ms_p50"] <= rows["input"]["latency_ms_p50"] * (1 - MIN_GAIN)
         or chosen[0]["name"] == "fp32"
     )
     assert any(c["pareto"] for c in report["candidates"])

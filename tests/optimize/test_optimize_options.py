@@ -98,3 +98,21 @@ def test_a_slower_onnx_variant_says_keep_serving_the_original():
     assert "keep serving the original" in note and "3 ms vs 2 ms" in note
     assert slower_note("pytorch", faster, eager) == []
     assert slower_note("onnx", slower, eager) == []  # an ONNX input is itself a candidate
+
+
+def test_fast_models_get_more_runs_and_slow_ones_fewer():
+    import time
+
+    from opscope.backend.optimize.bench import budgeted_runs
+
+    def fast() -> None:
+        sum(range(10))
+
+    def slow() -> None:
+        time.sleep(0.05)
+
+    assert budgeted_runs({"a": fast, "b": fast}, 30, budget_s=30.0) >= 30
+    assert budgeted_runs({"a": fast}, 30, budget_s=30.0, most=100) <= 100
+    # one round of the slow pair takes >= 0.1 s: 0.3 s fits 3 rounds, never under least
+    assert budgeted_runs({"a": slow, "b": slow}, 30, budget_s=0.3, fill_s=0.0) == 5
+    assert budgeted_runs({"a": slow}, 3, budget_s=float("inf"), fill_s=0.0) == 3
