@@ -33,10 +33,11 @@ def test_auto_picks_a_passing_candidate_never_slower(cnn_onnx, tmp_path):
     chosen = [c for c in report["candidates"] if c["chosen"]]
     assert len(chosen) == 1 and chosen[0]["passed"]
     # measured in the same interleaved run as the input model: a ratio, not a timing; a
-    # variant replaces the (pruned) input only when clearly faster than it
+    # variant replaces the (pruned) input only when clearly faster than it, and the input
+    # itself comes back when the final measurement finds the choice no faster
     assert (
         chosen[0]["latency_ms_p50"] <= rows["input"]["latency_ms_p50"] * (1 - MIN_GAIN)
-        or chosen[0]["name"] == "fp32"
+        or chosen[0]["name"] in ("fp32", "input")
     )
     assert any(c["pareto"] for c in report["candidates"])
     assert report["verify"]["passed"]
