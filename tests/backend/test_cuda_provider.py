@@ -124,6 +124,7 @@ def test_a_cuda_profile_is_read_per_operator(cnn, batch, tmp_path):
 
 
 def test_auto_mode_on_cuda_hands_back_nothing_slower(cnn, batch, tmp_path):
+    from opscope.backend.optimize.auto import MIN_GAIN
     from opscope.backend.optimize.pipeline import OptimizeOptions, optimize_model
 
     npz = tmp_path / "batch.npz"
@@ -133,6 +134,7 @@ def test_auto_mode_on_cuda_hands_back_nothing_slower(cnn, batch, tmp_path):
     rows = {c["name"]: c for c in report["candidates"]}
     chosen = next(c for c in report["candidates"] if c["chosen"])
     assert chosen["passed"] and report["verify"]["passed"]
-    assert chosen["latency_ms_p50"] <= rows["input"]["latency_ms_p50"] or chosen["name"] == "fp32"
+    faster = chosen["latency_ms_p50"] <= rows["input"]["latency_ms_p50"] * (1 - MIN_GAIN)
+    assert faster or chosen["name"] in ("fp32", "input")
     assert "CUDAExecutionProvider" in report["machine"]["execution_providers"]
     print(json.dumps(report["candidates"]))

@@ -35,10 +35,9 @@ def test_auto_picks_a_passing_candidate_never_slower(cnn_onnx, tmp_path):
     # measured in the same interleaved run as the input model: a ratio, not a timing; a
     # variant replaces the (pruned) input only when clearly faster than it, and the input
     # itself comes back when the final measurement finds the choice no faster
-    assert (
-        chosen[0]["latency_ms_p50"] <= rows["input"]["latency_ms_p50"] * (1 - MIN_GAIN)
-        or chosen[0]["name"] in ("fp32", "input")
-    )
+    assert chosen[0]["latency_ms_p50"] <= rows["input"]["latency_ms_p50"] * (
+        1 - MIN_GAIN
+    ) or chosen[0]["name"] in ("fp32", "input")
     assert any(c["pareto"] for c in report["candidates"])
     assert report["verify"]["passed"]
     assert {"int8-static-entropy", "int8-dynamic-pc-head-fp32"} <= set(rows)
