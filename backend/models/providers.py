@@ -18,8 +18,8 @@ from opscope.errors import OpscopeError
 CUDA = "CUDAExecutionProvider"
 CPU = "CPUExecutionProvider"
 DEVICES = ("auto", "cpu", "cuda")
-# onnxruntime's logger severities: 0 verbose, 1 info, 2 warning, 3 error, 4 fatal
-QUIET = 3
+# onnxruntime's logger severities: 0 verbose, 1 info, 2 warning (its default), 3 error, 4 fatal
+WARNING = 2
 SILENT = 4
 
 
@@ -53,7 +53,7 @@ def cuda_runs() -> bool:
     except Exception:
         return False
     finally:
-        ort.set_default_logger_severity(QUIET)
+        ort.set_default_logger_severity(WARNING)
 
 
 def requested_device() -> str:

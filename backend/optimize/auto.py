@@ -18,8 +18,7 @@ from opscope.backend.optimize import prune, quantize
 from opscope.backend.optimize.bench import (
     LatencyStats,
     RunOnce,
-    budgeted_runs,
-    measure_interleaved,
+    measure_budgeted,
     onnx_session,
     session_runner,
 )
@@ -181,14 +180,6 @@ def build_candidates(chain: Chain, options: Any, batch: int) -> list[Candidate]:
     return candidates
 
 
-def measure(
-    runners: dict[str, RunOnce], options: Any, batch: int, budget_s: float = MEASURE_BUDGET_S
-) -> dict[str, LatencyStats]:
-    """Interleaved timing, with as many runs as fit the budget (see ``budgeted_runs``)."""
-    runs = budgeted_runs(runners, options.runs, budget_s)
-    return measure_interleaved(runners, runs, options.warmup, batch)
-
-
 def mark_pareto(candidates: list[Candidate]) -> None:
     """Mark the variants no other beats on both latency and error."""
     timed = [c for c in candidates if c.latency and c.verify]
@@ -240,7 +231,9 @@ def _try_ort_all(
         runners[c.name] = session_runner(
             onnx_session(c.chain.current, options.threads), reference.inputs
         )
-    trial_stats = measure(runners, options, batch, budget_s=MEASURE_BUDGET_S / 3)
+    trial_stats = measure_budgeted(
+        runners, options.runs, options.warmup, batch, budget_s=MEASURE_BUDGET_S / 3
+    )
     faster_than_best = trial_stats[trial.name].p50 < trial_stats[best.name].p50 * (1 - MIN_GAIN)
     if faster_than_best and trial_stats[trial.name].p50 < trial_stats["input"].p50:
         trial.latency = trial_stats[trial.name]
@@ -276,7 +269,7 @@ def auto_optimize(chain: Chain, options: Any, batch: int, progress: Progress) ->
             runners[c.name] = session_runner(
                 onnx_session(c.chain.current, options.threads), reference.inputs
             )
-    stats = measure(runners, options, batch)
+    stats = measure_budgeted(runners, options.runs, options.warmup, batch, MEASURE_BUDGET_S)
     for c in candidates:
         c.latency = stats.get(c.name)
     best = choose(candidates, stats["input"].p50, reference.adapter.format == "onnx")

@@ -11,6 +11,8 @@ out 1.9x "faster").
 from __future__ import annotations
 
 import ctypes
+import functools
+import math
 import time
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import asdict, dataclass
@@ -25,13 +27,15 @@ RunOnce = Callable[[], object]
 M_TRIM_THRESHOLD, M_MMAP_THRESHOLD = -1, -3  # glibc mallopt parameters
 
 
+@functools.cache
 def steady_allocator() -> None:
     """Stop glibc from handing multi-MB per-call buffers back to the OS between calls.
 
     glibc adapts its mmap threshold to what a process frees; in about one process in four
     here it ended up serving a small CNN's PyTorch buffers by mmap, ~4,000 page faults per
     call, and eager took 7-10 ms instead of 4.6 (a baseline that slow inflates every
-    speedup). Fixed thresholds make each run its fast self. No-op without glibc's mallopt.
+    speedup). Fixed thresholds make each run its fast self. Once per process; no-op
+    without glibc's mallopt.
     """
     try:
         libc = ctypes.CDLL(None)
@@ -126,6 +130,17 @@ def budgeted_runs(
     wanted, fit = max(wanted, 1), budget_s / one_round
     runs = wanted if fit >= wanted else max(least, int(fit))
     return max(runs, min(most, int(fill_s / one_round)))
+
+
+def measure_budgeted(
+    variants: Mapping[str, RunOnce],
+    runs: int,
+    warmup: int,
+    batch: int = 1,
+    budget_s: float = math.inf,
+) -> dict[str, LatencyStats]:
+    """:func:`measure_interleaved` with :func:`budgeted_runs` runs of each variant."""
+    return measure_interleaved(variants, budgeted_runs(variants, runs, budget_s), warmup, batch)
 
 
 def onnx_session(path: Path, threads: int | None = None, *, spinning: bool = False) -> Any:

@@ -4,6 +4,7 @@ own framework, all in one interleaved run so their numbers can be compared."""
 from __future__ import annotations
 
 from collections.abc import Callable
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -21,18 +22,25 @@ from opscope.errors import OpscopeError
 Progress = Callable[[float, str], None]
 
 
-def _runner(
-    path: str, batch: int, threads: int | None, alone: bool
-) -> tuple[str, str, RunOnce, int]:
-    """(runtime, execution provider, one call, batch) for the model at ``path``."""
+@dataclass(frozen=True)
+class Timed:
+    """One model to time: who runs it, and one call of it."""
+
+    runtime: str
+    provider: str
+    run: RunOnce
+    batch: int
+
+
+def _timed(path: str, batch: int, threads: int | None, alone: bool) -> Timed:
     adapter = open_for(path, "bench")
     try:
         inputs = random_inputs(adapter.input_specs(), seed=0, batch=batch)
         if adapter.format == "onnx":
             session = onnx_session(Path(path), threads, spinning=alone)
-            provider = session.get_providers()[0]
-            return "onnxruntime", provider, session_runner(session, inputs), batch_of(inputs)
-        return adapter.format, "eager", lambda: adapter.run(inputs), batch_of(inputs)
+            runner = session_runner(session, inputs)
+            return Timed("onnxruntime", session.get_providers()[0], runner, batch_of(inputs))
+        return Timed(adapter.format, "eager", lambda: adapter.run(inputs), batch_of(inputs))
     except OpscopeError as exc:
         raise OpscopeError(f"cannot bench {path}: {exc}") from exc
 
@@ -53,29 +61,23 @@ def bench_models(
     if not paths:
         raise OpscopeError("no model to benchmark")
     keys = [f"{index}:{path}" for index, path in enumerate(paths)]
-    runners: dict[str, RunOnce] = {}
-    runtimes: dict[str, str] = {}
-    providers: dict[str, str] = {}
-    batches: dict[str, int] = {}
+    timed: dict[str, Timed] = {}
     for number, (key, path) in enumerate(zip(keys, paths, strict=True)):
         progress(number / (len(paths) + 1), f"opening {Path(path).name}")
-        alone = len(paths) == 1
-        runtimes[key], providers[key], runners[key], batches[key] = _runner(
-            path, batch or DEFAULT_BATCH, threads, alone
-        )
+        timed[key] = _timed(path, batch or DEFAULT_BATCH, threads, alone=len(paths) == 1)
     progress(len(paths) / (len(paths) + 1), f"timing {runs} runs of each")
-    stats = measure_interleaved(runners, runs, warmup)
+    stats = measure_interleaved({key: t.run for key, t in timed.items()}, runs, warmup)
     progress(1.0, "done")
     return [
         {
             "model": path,
-            "runtime": runtimes[key],
-            "provider": providers[key],
+            "runtime": timed[key].runtime,
+            "provider": timed[key].provider,
             "p50_ms": stats[key].p50,
             "p90_ms": stats[key].p90,
             "p99_ms": stats[key].p99,
             "mean_ms": stats[key].mean,
-            "throughput": batches[key] * 1000.0 / stats[key].mean if stats[key].mean else 0.0,
+            "throughput": timed[key].batch * 1000.0 / stats[key].mean if stats[key].mean else 0.0,
         }
         for key, path in zip(keys, paths, strict=True)
     ]

@@ -8,7 +8,6 @@ and the source is never written to.
 from __future__ import annotations
 
 import contextlib
-import math
 import shutil
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -19,12 +18,7 @@ from opscope.atomic import atomic_path
 from opscope.backend.inspect import open_for
 from opscope.backend.models.onnx_model import load_onnx, onnx_input_specs, summarize_onnx
 from opscope.backend.optimize import prune, quantize
-from opscope.backend.optimize.bench import (
-    budgeted_runs,
-    measure_interleaved,
-    onnx_session,
-    session_runner,
-)
+from opscope.backend.optimize.bench import measure_budgeted, onnx_session, session_runner
 from opscope.backend.optimize.chain import Chain, proto_step
 from opscope.backend.optimize.reference import (
     Reference,
@@ -174,8 +168,7 @@ def compare_latency(reference: Reference, final: Path, options: OptimizeOptions,
         "original": reference.original_runner(),
         "optimized": session_runner(onnx_session(final, options.threads), reference.inputs),
     }
-    runs = budgeted_runs(runners, options.runs, budget_s=math.inf)
-    return measure_interleaved(runners, runs, options.warmup, batch)
+    return measure_budgeted(runners, options.runs, options.warmup, batch)
 
 
 def keep_input_if_slower(chain: Chain, latency: dict, candidates: list[dict]):
