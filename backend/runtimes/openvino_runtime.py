@@ -1,0 +1,177 @@
+"""OpenVINO on the CPU: read ONNX or IR, compile with explicit properties, run, save IR.
+
+The same ONNX file can run several times faster in OpenVINO than in onnxruntime on one CPU
+and slower on another (bf16 on AMX, INT8 kernels, its own fusions), so auto mode measures it
+rather than assuming. What a model was measured with (precision hint, latency hint,
+threads) is part of the result: the exported IR records those properties in its runtime
+info, and :func:`saved_properties` reads them back to compile it the same way.
+
+Files are read through the ONNX frontend or the IR reader only, never by OpenVINO's
+"try every frontend" path, which would hand an unknown file to its TensorFlow and PaddlePaddle
+parsers (and print their complaints).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import functools
+from collections.abc import Iterator, Mapping
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from opscope.backend.optimize.bench import RunOnce
+from opscope.errors import OpscopeError
+
+RUNTIME = "openvino"
+DEVICE = "CPU"
+# opscope's precision names -> OpenVINO's INFERENCE_PRECISION_HINT values
+PRECISION_HINTS = {"fp32": "f32", "bf16": "bf16", "fp16": "f16"}
+# the OPTIMIZATION_CAPABILITIES entry a CPU must list for a precision to run natively
+CAPABILITIES = {"bf16": "BF16", "fp16": "FP16"}
+RT_INFO_PATH = ["opscope", "compile_properties"]
+
+
+def missing_reason() -> str | None:
+    """Why OpenVINO cannot run here (the package is missing or broken), or None."""
+    try:
+        import openvino  # noqa: F401
+    except Exception as exc:  # an ImportError, or a broken native library
+        return f"OpenVINO is not available ({type(exc).__name__}: {exc}); pip install openvino"
+    return None
+
+
+@functools.cache
+def core() -> Any:
+    """One ``ov.Core`` per process, with the CPU plugin's own logging off."""
+    import openvino as ov
+
+    instance = ov.Core()
+    with contextlib.suppress(Exception):
+        instance.set_property(DEVICE, {"LOG_LEVEL": "LOG_NONE"})
+    return instance
+
+
+def short_error(exc: BaseException) -> str:
+    """OpenVINO's exceptions list the C++ call stack ("Exception from src/...") before the
+    cause; the last line is the cause."""
+    lines = [line.strip() for line in str(exc).splitlines() if line.strip()]
+    return lines[-1] if lines else type(exc).__name__
+
+
+@contextlib.contextmanager
+def openvino_errors(what: str) -> Iterator[None]:
+    """Any OpenVINO failure as an :class:`OpscopeError` ``"<what> (<cause>)"``."""
+    try:
+        yield
+    except OpscopeError:
+        raise
+    except Exception as exc:
+        raise OpscopeError(f"{what} ({short_error(exc)})") from None
+
+
+def cpu_precisions() -> tuple[str, ...]:
+    """fp32, and bf16 / fp16 where the CPU plugin lists them in OPTIMIZATION_CAPABILITIES
+    (bf16 needs AVX-512 BF16 or AMX; asked for elsewhere, OpenVINO quietly runs f32)."""
+    with openvino_errors("OpenVINO cannot query the CPU"):
+        listed = set(core().get_property(DEVICE, "OPTIMIZATION_CAPABILITIES"))
+    return ("fp32", *(p for p, cap in CAPABILITIES.items() if cap in listed))
+
+
+def read_model(path: Path) -> Any:
+    """An ``ov.Model`` from an ONNX file or an IR ``.xml`` (with its ``.bin`` beside it)."""
+    suffix = path.suffix.lower()
+    if suffix == ".xml":
+        weights = path.with_suffix(".bin")
+        if not weights.is_file():
+            raise OpscopeError(f"OpenVINO IR {path.name} has no weights file {weights.name}")
+        with openvino_errors("OpenVINO cannot read the IR"):
+            return core().read_model(str(path), str(weights))
+    if suffix != ".onnx":
+        raise OpscopeError(f"OpenVINO runs .onnx and .xml (IR) files, not {path.name}")
+    import openvino as ov
+
+    from opscope.backend.models.onnx_model import load_onnx
+
+    load_onnx(path)  # refuses external data outside the model's folder before OpenVINO reads
+    with openvino_errors("OpenVINO cannot read the ONNX model"):
+        frontend = ov.frontend.FrontEndManager().load_by_framework("onnx")
+        return frontend.convert(frontend.load(str(path)))
+
+
+def compile_properties(precision: str, threads: int | None = None) -> dict[str, str]:
+    """The CPU plugin properties a candidate is compiled and measured with.
+
+    ``precision`` is fp32 / bf16 / fp16, or int8 (an NNCF model: its quantized layers run in
+    INT8 whatever the hint, the rest in f32). LATENCY: one request at a time, as timed.
+    """
+    hint = PRECISION_HINTS.get(precision, "f32")
+    properties = {"INFERENCE_PRECISION_HINT": hint, "PERFORMANCE_HINT": "LATENCY"}
+    if threads:
+        properties["INFERENCE_NUM_THREADS"] = str(int(threads))
+    return properties
+
+
+def compile_model(model: Any, properties: Mapping[str, str], *, profiling: bool = False) -> Any:
+    """``model`` (an ``ov.Model``) compiled for the CPU with ``properties``."""
+    config = dict(properties) | ({"PERF_COUNT": "YES"} if profiling else {})
+    with openvino_errors("OpenVINO cannot compile the model"):
+        return core().compile_model(model, DEVICE, config)
+
+
+def input_names(compiled: Any) -> list[str]:
+    return [port.any_name for port in compiled.inputs]
+
+
+def output_names(compiled: Any) -> list[str]:
+    return [port.any_name for port in compiled.outputs]
+
+
+def infer_runner(compiled: Any, inputs: Mapping[str, np.ndarray]) -> RunOnce:
+    """One synchronous call of ``compiled`` on the inputs it takes; returns its outputs in
+    order, as copies (as onnxruntime's ``run`` does, so timings compare)."""
+    missing = [name for name in input_names(compiled) if name not in inputs]
+    if missing:
+        raise OpscopeError(f"no input data for {', '.join(missing)}")
+    feed = {name: inputs[name] for name in input_names(compiled)}
+    request = compiled.create_infer_request()
+
+    def run() -> list[np.ndarray]:
+        with openvino_errors("OpenVINO failed to run the model"):
+            return list(request.infer(feed, share_inputs=True).to_tuple())
+
+    return run
+
+
+def save_ir(model: Any, target: Path, properties: Mapping[str, str]) -> list[Path]:
+    """Write ``model`` as IR (``target`` .xml and its .bin) with ``properties`` in its
+    runtime info. Weights keep their precision (OpenVINO would compress them to f16 by
+    default, which is not the model that was measured)."""
+    import openvino as ov
+
+    xml = target.with_suffix(".xml")
+    clone = model.clone()
+    for key, value in properties.items():
+        clone.set_rt_info(str(value), [*RT_INFO_PATH, key])
+    with openvino_errors("OpenVINO cannot save the IR"):
+        ov.save_model(clone, str(xml), compress_to_fp16=False)
+    return [xml, xml.with_suffix(".bin")]
+
+
+def saved_properties(model: Any) -> dict[str, str]:
+    """The compile properties an IR written by :func:`save_ir` was measured with."""
+    if not model.has_rt_info(RT_INFO_PATH):
+        return {}
+    entries = model.get_rt_info(RT_INFO_PATH).astype(dict)
+    return {key: value.astype(str) for key, value in entries.items()}
+
+
+def load_for_run(path: Path, threads: int | None = None, precision: str = "fp32") -> Any:
+    """A compiled model for ``bench``: an IR with its recorded properties (threads from the
+    caller win), an ONNX file with ``precision``."""
+    model = read_model(path)
+    properties = saved_properties(model) or compile_properties(precision)
+    if threads:
+        properties["INFERENCE_NUM_THREADS"] = str(int(threads))
+    return compile_model(model, properties)
