@@ -17,10 +17,10 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from opscope.atomic import atomic_path, scratch_folder
+from opscope.atomic import atomic_path, check_output_path, scratch_folder
+from opscope.backend.contracts.models import ConvertParams
 from opscope.backend.inputs import apply_overrides, parse_input_option, random_inputs, read_npz
-from opscope.backend.inspect import open_for
-from opscope.backend.models import ExportOptions, InputSpec, ModelAdapter
+from opscope.backend.models import ExportOptions, InputSpec, ModelAdapter, open_for
 from opscope.backend.models.base import quiet_native_output
 from opscope.backend.models.onnx_model import (
     OnnxAdapter,
@@ -62,26 +62,17 @@ def options_from_args(args: argparse.Namespace) -> ConvertOptions:
     )
 
 
-def options_from_params(params: dict[str, Any]) -> ConvertOptions:
-    """Job parameters (JSON) as options; ``inputs`` are ``NAME:SHAPE:DTYPE`` strings."""
+def options_from_params(params: ConvertParams) -> ConvertOptions:
+    """The job's parameters as options; ``inputs`` are ``NAME:SHAPE:DTYPE`` strings."""
     return ConvertOptions(
-        opset=params.get("opset"),
-        inputs=tuple(parse_input_option(text) for text in params.get("inputs", ())),
-        keep_outputs=tuple(params.get("keep_outputs", ())),
-        inputs_npz=params.get("inputs_npz"),
-        dynamic_batch=params.get("dynamic_batch", True),
-        rtol=params.get("rtol", DEFAULT_RTOL),
-        atol=params.get("atol", DEFAULT_ATOL),
+        opset=params.opset,
+        inputs=tuple(parse_input_option(text) for text in params.inputs),
+        keep_outputs=params.keep_outputs,
+        inputs_npz=params.inputs_npz,
+        dynamic_batch=params.dynamic_batch,
+        rtol=DEFAULT_RTOL if params.rtol is None else params.rtol,
+        atol=DEFAULT_ATOL if params.atol is None else params.atol,
     )
-
-
-def _check_target(source: Path, target: Path) -> None:
-    """Never write onto or into the user's source model."""
-    source, target = source.resolve(), target.resolve()
-    if target == source or target.is_relative_to(source):
-        raise OpscopeError(f"the output {target} would overwrite the model")
-    if target.is_dir():
-        raise OpscopeError(f"the output {target} is a folder")
 
 
 def _export(adapter: ModelAdapter, folder: Path, specs: list[InputSpec], options: ConvertOptions):
@@ -134,7 +125,7 @@ def convert_model(
     progress(0.0, f"opening {source.name}")
     adapter = open_for(source)
     try:
-        _check_target(source, target)
+        check_output_path(source, target)
         before = adapter.summary()
         specs = apply_overrides(adapter.input_specs(), options.inputs)
         npz = options.inputs_npz
@@ -162,9 +153,9 @@ def convert_model(
     }
 
 
-def convert_job(params: dict[str, Any], progress: Progress) -> dict[str, Any]:
-    """Job ``convert_model``: ``{"path", "output", ...options}`` -> ``convert --json``."""
-    return convert_model(params["path"], params["output"], options_from_params(params), progress)
+def convert_job(params: ConvertParams, progress: Progress) -> dict[str, Any]:
+    """Job ``convert_model`` -> the ``convert --json`` object."""
+    return convert_model(params.path, params.output, options_from_params(params), progress)
 
 
 def format_report(report: dict[str, Any]) -> str:

@@ -11,7 +11,9 @@ from pathlib import Path
 from typing import Any
 
 from opscope.atomic import atomic_path, write_text_atomic
+from opscope.backend.contracts.optimize import ExportParams, SaveReportParams, report_dict
 from opscope.errors import OpscopeError
+from opscope.progress import Progress, Step
 
 
 def report_paths(target: Path) -> tuple[Path, Path]:
@@ -44,7 +46,13 @@ def export_model(model: str | Path, report: dict[str, Any], target: str | Path) 
     return {"model": str(target), "report_json": str(json_path), "report_md": str(md_path)}
 
 
-def export_job(params: dict[str, Any], progress) -> dict[str, Any]:
-    """Job ``export_model``: ``{"model", "report", "target"}``."""
-    progress(0.1, "writing the model and its report")
-    return export_model(params["model"], params["report"], params["target"])
+def export_job(params: ExportParams, progress: Progress) -> dict[str, Any]:
+    """Job ``export_model``: the optimized model and its report, beside ``target``."""
+    progress(Step.EXPORT, 0.1, "writing the model and its report")
+    return export_model(params.model, report_dict(params.report), params.target)
+
+
+def save_report_job(params: SaveReportParams, progress: Progress) -> dict[str, Any]:
+    """Job ``save_report``: the report alone, as Markdown or JSON (off the GUI thread)."""
+    progress(Step.EXPORT, 0.1, f"writing {Path(params.target).name}")
+    return {"target": str(save_report(report_dict(params.report), params.target))}

@@ -6,19 +6,12 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from opscope.backend.models import ModelAdapter, open_model
+from opscope.backend.contracts.models import InspectParams
+from opscope.backend.models import open_for
 from opscope.backend.summary import GraphSummary
 from opscope.errors import OpscopeError
 
 Progress = Callable[[float, str], None]
-
-
-def open_for(path: str | Path, verb: str = "open") -> ModelAdapter:
-    """Open a model; a failure becomes ``cannot VERB MODEL: reason``."""
-    try:
-        return open_model(path)
-    except OpscopeError as exc:
-        raise OpscopeError(f"cannot {verb} {path}: {exc}") from exc
 
 
 def _ignore(fraction: float, message: str) -> None:
@@ -38,9 +31,9 @@ def inspect_model(path: str | Path, progress: Progress = _ignore) -> GraphSummar
     return summary
 
 
-def inspect_job(params: dict[str, Any], progress: Progress) -> dict[str, Any]:
-    """Job ``inspect_model``: ``{"path"}`` -> the ``inspect --json`` object plus ``path``."""
-    return {**inspect_model(params["path"], progress).to_dict(), "path": str(params["path"])}
+def inspect_job(params: InspectParams, progress: Progress) -> dict[str, Any]:
+    """Job ``inspect_model``: the ``inspect --json`` object plus ``path``."""
+    return {**inspect_model(params.path, progress).to_dict(), "path": params.path}
 
 
 def _shape_text(shape: list[Any] | None) -> str:

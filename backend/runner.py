@@ -1,9 +1,11 @@
 """Run one job in a child process (spawn), so that a framework's crash, abort or
 out-of-memory never takes the caller down, and cancelling is instant.
 
-The child sends messages through a pipe: ``("progress", fraction, message)``,
-``("temp", path)`` for every temporary output it creates, then exactly one of
-``("done", result)`` or ``("error", is_user_error, message, details)``. A child that dies
+The spec goes to the child as msgpack bytes and is decoded there strictly as its kind's
+parameter contract. The child sends messages through a pipe: ``("progress", event)`` (an
+encoded :class:`~opscope.progress.ProgressEvent`), ``("temp", path)`` for every temporary
+output it creates, then exactly one of ``("done", result)`` (the result contract, encoded,
+decoded here strictly) or ``("error", is_user_error, message, details)``. A child that dies
 without a final message is reported as a failure with its exit code. Killing a child
 removes the temporary outputs it announced, so no partial file is left behind.
 """
@@ -20,8 +22,10 @@ from multiprocessing.connection import Connection, wait
 from typing import Any
 
 from opscope import atomic
-from opscope.backend.jobs import JobSpec, run_job
+from opscope.backend.contracts.base import decode, encode
+from opscope.backend.jobs import JobSpec, decode_result, plan_of, run_job
 from opscope.errors import OpscopeError
+from opscope.progress import Progress, ProgressEvent, Step
 
 
 @dataclass
@@ -29,22 +33,24 @@ class JobEvent:
     """What a running job reported: kind is progress, done, error or died."""
 
     kind: str
-    fraction: float = 0.0
+    progress: ProgressEvent | None = None
     message: str = ""
-    result: dict[str, Any] | None = None
+    result: Any = None
     details: str = ""
     user_error: bool = False
 
 
-def _child_main(spec_data: dict[str, Any], conn: Connection) -> None:
+def _child_main(spec_data: bytes, conn: Connection) -> None:
     atomic.set_temp_listener(lambda path: conn.send(("temp", path)))
-
-    def progress(fraction: float, message: str) -> None:
-        conn.send(("progress", float(fraction), str(message)))
-
     try:
-        result = run_job(JobSpec.from_dict(spec_data), progress)
-        conn.send(("done", result))
+        spec = JobSpec.from_bytes(spec_data)
+        plan = plan_of(spec.kind)
+
+        def progress(step: Step, fraction: float, message: str) -> None:
+            conn.send(("progress", encode(plan.event(step, fraction, str(message)))))
+
+        result = run_job(spec, progress)
+        conn.send(("done", encode(result)))
     except OpscopeError as exc:
         # a user's bad file: the message says it all; no traceback (the cause, if any)
         cause = exc.__cause__
@@ -75,7 +81,7 @@ class JobProcess:
         ctx = mp.get_context("spawn")
         self._conn, child_conn = ctx.Pipe(duplex=False)
         self._process = ctx.Process(
-            target=_child_main, args=(spec.to_dict(), child_conn), daemon=True, name=spec.label
+            target=_child_main, args=(spec.to_bytes(), child_conn), daemon=True, name=spec.label
         )
         self._process.start()
         child_conn.close()
@@ -123,12 +129,22 @@ class JobProcess:
             self._temps.append(message[1])
             return None
         if tag == "progress":
-            return JobEvent("progress", fraction=message[1], message=message[2])
+            event = decode(message[1], ProgressEvent)
+            return JobEvent("progress", progress=event, message=event.message)
         self._finish()
         if tag == "done":
-            return JobEvent("done", fraction=1.0, result=message[1])
+            return self._result(message[1])
         self._remove_temps()
         return JobEvent("error", user_error=message[1], message=message[2], details=message[3])
+
+    def _result(self, data: bytes) -> JobEvent:
+        """The result, decoded strictly: a field the contract does not know is a bug."""
+        try:
+            return JobEvent("done", result=decode_result(self.spec.kind, data))
+        except Exception as exc:  # noqa: BLE001 - msgspec's ValidationError / DecodeError
+            self._remove_temps()
+            message = f"the job's result breaks its contract: {exc}"
+            return JobEvent("error", message=message, details=message)
 
     def _finish(self) -> None:
         self._finished = True
@@ -157,15 +173,16 @@ class JobProcess:
         self._remove_temps()
 
 
-def run_in_child(spec: JobSpec, progress=None, poll: float = 0.1) -> dict[str, Any]:
+def run_in_child(spec: JobSpec, progress: Progress | None = None, poll: float = 0.1) -> Any:
     """Run ``spec`` in a child process and wait for it (used by the CLI and tests)."""
     job = JobProcess(spec)
     while True:
         for event in job.events(poll):
             if event.kind == "progress" and progress is not None:
-                progress(event.fraction, event.message)
+                step = event.progress
+                progress(step.step, step.fraction, step.message)
             elif event.kind == "done":
-                return event.result or {}
+                return event.result
             elif event.kind == "error" and event.user_error:
                 raise OpscopeError(event.message)
             elif event.kind in ("error", "died"):

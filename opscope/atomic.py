@@ -83,3 +83,15 @@ def write_bytes_atomic(target: str | os.PathLike, data: bytes) -> None:
 
 def write_text_atomic(target: str | os.PathLike, text: str) -> None:
     write_bytes_atomic(target, text.encode("utf-8"))
+
+
+def check_output_path(source: str | os.PathLike, target: str | os.PathLike) -> None:
+    """Refuse an output that would overwrite the source, land inside it, or replace a folder
+    (one rule for every verb that writes a model: convert, optimize, export)."""
+    from opscope.errors import OpscopeError
+
+    source, target = Path(source).resolve(), Path(target).resolve()
+    if target == source or target.is_relative_to(source):
+        raise OpscopeError(f"the output {target} would overwrite the model")
+    if target.is_dir():
+        raise OpscopeError(f"the output {target} is a folder")

@@ -16,24 +16,11 @@ from typing import Any
 from opscope.errors import OpscopeError
 from opscope.profiling.reader import read_trace
 from opscope.profiling.stats import compare, op_stats, trace_summary
-from opscope.profiling.trace import Trace
 
 
 class _Parser(argparse.ArgumentParser):
     def error(self, message: str) -> None:  # type: ignore[override]
         raise OpscopeError(f"{self.prog}: {message}")
-
-
-def trace_info(trace: Trace) -> dict[str, Any]:
-    """The object printed by ``trace info --json``."""
-    return {
-        "format": trace.format,
-        "events": trace.events,
-        "lanes": len(trace.lanes),
-        "span_us": round(trace.span_ns / 1000.0, 3),
-        "truncated": trace.truncated,
-        "warnings": list(trace.warnings),
-    }
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -100,7 +87,7 @@ def main(argv: Sequence[str]) -> int:
         if args.csv:
             _print(table.to_csv(args.top))
         elif args.json:
-            _print(json.dumps({**trace_info(trace), "ops": table.rows(args.top)}, indent=1))
+            _print(json.dumps({**trace_summary(trace), "ops": table.rows(args.top)}, indent=1))
         else:
             _print(_table(table.rows(args.top)))
     else:

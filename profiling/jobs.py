@@ -18,9 +18,8 @@ from typing import Any
 
 from opscope.errors import OpscopeError
 from opscope.paths import cache_dir, trim_cache
-from opscope.profiling.cli import trace_info
 from opscope.profiling.reader import read_trace
-from opscope.profiling.stats import op_stats
+from opscope.profiling.stats import op_stats, trace_summary
 from opscope.profiling.trace import load_trace, save_trace
 
 CACHE_VERSION = "2"  # 2: is_op, flows, args kept in the source file
@@ -37,11 +36,10 @@ def _fingerprint(path: Path) -> str:
     return digest.hexdigest()[:32]
 
 
-def import_trace_job(
-    params: dict[str, Any], progress: Callable[[float, str], None]
-) -> dict[str, Any]:
-    """Read ``params["path"]`` (file or folder); return the cached ``.npz`` and summaries."""
-    path = Path(params["path"])
+def import_trace_job(params: Any, progress: Callable[[float, str], None]) -> dict[str, Any]:
+    """Read ``params.path`` (file or folder); return the cached ``.npz`` and summaries
+    (the ``import_trace`` contracts of ``opscope.backend.contracts.traces``)."""
+    path = Path(params.path)
     if not path.exists():
         raise OpscopeError(f"cannot read {path}: no such file or folder")
     target = cache_dir("traces") / f"{_fingerprint(path)}.npz"
@@ -61,7 +59,7 @@ def import_trace_job(
     result = {
         "trace_file": str(target),
         "path": str(path),
-        "info": trace_info(trace),
+        "info": trace_summary(trace),
         "stats": op_stats(trace).rows(50),
     }
     progress(1.0, f"{trace.events} events")

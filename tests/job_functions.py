@@ -10,6 +10,8 @@ import time
 from opscope.atomic import atomic_path
 from opscope.errors import OpscopeError
 
+# "module:function" kinds take a plain (fraction, message) callback, as plug-ins do
+
 
 def count_job(params, progress):
     steps = int(params.get("steps", 4))

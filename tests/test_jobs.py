@@ -9,14 +9,39 @@ from opscope.backend.runner import JobProcess, run_in_child
 from opscope.errors import OpscopeError
 
 
-def test_spec_round_trips_through_a_dict():
+def test_spec_round_trips_through_the_pipe_encoding():
     spec = JobSpec("import_trace", {"path": "/x/y.json"}, title="Importing y.json")
-    assert JobSpec.from_dict(spec.to_dict()) == spec
+    assert JobSpec.from_bytes(spec.to_bytes()) == spec
+    assert spec.params.path == "/x/y.json"
+
+
+def test_unknown_or_missing_fields_are_errors_that_name_them():
+    import msgspec
+
+    with pytest.raises(msgspec.ValidationError, match="paht"):
+        JobSpec("import_trace", {"paht": "/x/y.json"})
+    with pytest.raises(msgspec.ValidationError, match="path"):
+        JobSpec("import_trace", {})
+
+
+def test_a_result_that_breaks_its_contract_names_the_field():
+    import msgspec
+
+    from opscope.backend.contracts.base import encode
+    from opscope.backend.jobs import decode_result
+
+    result = {"target": "/x/report.md", "written": True}
+    with pytest.raises(msgspec.ValidationError, match="written"):
+        decode_result("save_report", encode(result))
+    with pytest.raises(msgspec.ValidationError, match="target"):
+        decode_result("save_report", encode({}))
 
 
 def test_job_runs_in_process_and_reports_progress():
     seen = []
-    result = run_job(JobSpec("job_functions:count_job", {"steps": 3}), lambda f, m: seen.append(f))
+    result = run_job(
+        JobSpec("job_functions:count_job", {"steps": 3}), lambda s, f, m: seen.append(f)
+    )
     assert result == {"pid": os.getpid(), "steps": 3}
     assert seen == pytest.approx([1 / 3, 2 / 3, 1.0])
 
@@ -24,7 +49,7 @@ def test_job_runs_in_process_and_reports_progress():
 def test_job_runs_in_a_child_process():
     seen = []
     result = run_in_child(
-        JobSpec("job_functions:count_job", {"steps": 5}), lambda f, m: seen.append(m)
+        JobSpec("job_functions:count_job", {"steps": 5}), lambda s, f, m: seen.append(m)
     )
     assert result["pid"] != os.getpid()
     assert seen == [f"step {i} of 5" for i in range(1, 6)]
@@ -50,9 +75,9 @@ def test_child_that_aborts_is_reported_with_its_signal():
         run_in_child(JobSpec("job_functions:abort_job"))
 
 
-def test_unknown_kind_fails_in_child():
-    with pytest.raises(RuntimeError, match="unknown job kind"):
-        run_in_child(JobSpec("no_such_kind"))
+def test_unknown_kind_is_refused_before_it_reaches_a_child():
+    with pytest.raises(KeyError, match="unknown job kind"):
+        JobSpec("no_such_kind")
 
 
 def test_cancel_kills_the_child_and_leaves_no_output(tmp_path):

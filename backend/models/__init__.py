@@ -25,7 +25,7 @@ ADAPTERS: dict[str, str] = {
     "mxnet": "opscope.backend.models.mxnet_model:MXNetAdapter",
 }
 
-__all__ = ["ADAPTERS", "ExportOptions", "InputSpec", "ModelAdapter", "open_model"]
+__all__ = ["ADAPTERS", "ExportOptions", "InputSpec", "ModelAdapter", "open_for", "open_model"]
 
 
 def open_model(path: str | Path) -> ModelAdapter:
@@ -39,3 +39,12 @@ def open_model(path: str | Path) -> ModelAdapter:
         raise OpscopeError(f"{path.name}: opscope cannot open {kind.format} models")
     module_name, name = target.split(":")
     return getattr(importlib.import_module(module_name), name)(path)
+
+
+def open_for(path: str | Path, verb: str = "open") -> ModelAdapter:
+    """Open a model for a verb whose errors are not wrapped elsewhere: a failure becomes
+    ``cannot VERB MODEL: reason``."""
+    try:
+        return open_model(path)
+    except OpscopeError as exc:
+        raise OpscopeError(f"cannot {verb} {path}: {exc}") from exc

@@ -37,7 +37,7 @@ TF_KINDS = OpKinds(
 DT_RESOURCE = 20
 
 
-def _import_tf() -> Any:
+def import_tf() -> Any:
     """Import TensorFlow quietly, with its caches away from the user's folders.
 
     Its start-up banner would break the CLI's promise of one error line on stderr.
@@ -51,7 +51,7 @@ def _import_tf() -> Any:
     return tf
 
 
-def _node_name(tensor: str) -> str:
+def node_name(tensor: str) -> str:
     """``^name`` (control input), ``name:1`` and ``name`` all refer to node ``name``."""
     return tensor.lstrip("^").split(":")[0]
 
@@ -71,11 +71,11 @@ def _const_size(node: Any) -> tuple[int, int]:
 def graphdef_summary(graph_def: Any, outputs: list[str], fmt: str) -> GraphSummary:
     """Counts over a GraphDef's top-level nodes; resource placeholders are variables."""
     nodes = [
-        OpNode(n.name, n.op, tuple(_node_name(i) for i in n.input), (n.name,))
+        OpNode(n.name, n.op, tuple(node_name(i) for i in n.input), (n.name,))
         for n in graph_def.node
     ]
     summary = GraphSummary(format=fmt)
-    count_nodes(summary, nodes, [_node_name(o) for o in outputs], TF_KINDS)
+    count_nodes(summary, nodes, [node_name(o) for o in outputs], TF_KINDS)
     captured = sum(
         1 for n in graph_def.node if n.op == "Placeholder" and n.attr["dtype"].type == DT_RESOURCE
     )
@@ -164,7 +164,7 @@ class SavedModelAdapter(ModelAdapter):
 
     def __init__(self, path: Path) -> None:
         super().__init__(path)
-        tf = _import_tf()
+        tf = import_tf()
         with user_errors("not a readable SavedModel"):
             self.loaded = tf.saved_model.load(str(path))
         signatures = dict(self.loaded.signatures)
@@ -222,7 +222,7 @@ class KerasAdapter(ModelAdapter):
 
     def __init__(self, path: Path) -> None:
         super().__init__(path)
-        _import_tf()
+        import_tf()
         import keras
 
         self.format = "keras-h5" if path.suffix.lower() in (".h5", ".hdf5") else "keras"

@@ -8,11 +8,11 @@ verification wins; one slower than the input never does.
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from opscope.backend.contracts.optimize import OptimizeOptions
 from opscope.backend.models.onnx_model import load_onnx
 from opscope.backend.optimize import prune, quantize
 from opscope.backend.optimize.bench import (
@@ -22,10 +22,12 @@ from opscope.backend.optimize.bench import (
     onnx_session,
     session_runner,
 )
+from opscope.backend.optimize.calibration import calibration_data
 from opscope.backend.optimize.chain import Chain, Produce, proto_step
+from opscope.backend.optimize.reference import Reference
 from opscope.errors import OpscopeError
+from opscope.progress import Progress, Step
 
-Progress = Callable[[float, str], None]
 MEASURE_BUDGET_S = 30.0
 # MinMax keeps outliers (safe for ReLU CNNs); Entropy and Percentile clip them, which
 # often keeps attention models' top-1 decisions where MinMax's coarse steps do not.
@@ -123,10 +125,10 @@ def head_nodes(path: Path) -> list[str]:
     return sorted(n for n in names if n)
 
 
-def _dynamic_step(options: Any, *, keep_head: bool = False) -> tuple[str, str, Produce]:
+def _dynamic_step(options: OptimizeOptions, *, keep_head: bool = False) -> tuple[str, str, Produce]:
     """Dynamic INT8; with ``keep_head``, per-channel weights and the output layer in float."""
     if not keep_head:
-        qopts = options.quant_options("dynamic")
+        qopts = quantize.QuantOptions.of(options, "dynamic")
         return (
             "int8-dynamic",
             "ORT dynamic INT8",
@@ -135,14 +137,16 @@ def _dynamic_step(options: Any, *, keep_head: bool = False) -> tuple[str, str, P
 
     def produce(source: Path, target: Path) -> None:
         excluded = (*options.exclude_nodes, *head_nodes(source))
-        qopts = options.quant_options("dynamic", per_channel=True, exclude_nodes=excluded)
+        qopts = quantize.QuantOptions.of(
+            options, "dynamic", per_channel=True, exclude_nodes=excluded
+        )
         quantize.quantize_dynamic_int8(source, target, qopts)
 
     return "int8-dynamic", "ORT dynamic INT8 per-channel, output layer in float", produce
 
 
-def _static_step(options: Any, method: str, batches: list) -> tuple[str, str, Produce]:
-    qopts = options.quant_options("static", per_channel=True, method=method)
+def _static_step(options: OptimizeOptions, method: str, batches: list) -> tuple[str, str, Produce]:
+    qopts = quantize.QuantOptions.of(options, "static", per_channel=True, method=method)
     detail = f"ORT static INT8 QDQ per-channel, {method} calibration on {len(batches)} batches"
     return (
         "int8-static",
@@ -151,12 +155,10 @@ def _static_step(options: Any, method: str, batches: list) -> tuple[str, str, Pr
     )
 
 
-def build_candidates(chain: Chain, options: Any, batch: int) -> list[Candidate]:
+def build_candidates(chain: Chain, options: OptimizeOptions, batch: int) -> list[Candidate]:
     """fp32, onnxslim, fp16, INT8 dynamic (plain; per-channel with the output layer in
     float), INT8 static (MinMax, Entropy, Percentile); transformer fusions (fp32 and both
     dynamic INT8 kinds) for attention-like graphs."""
-    from opscope.backend.optimize.pipeline import calibration_data
-
     base = Candidate("fp32", fork(chain, "fp32"))
     slim = extend(base, "fp32-slim", [("onnxslim", "onnxslim", proto_step(prune.slim))])
     fp16 = ("fp16", "FP16, IO types kept", proto_step(quantize.convert_fp16))
@@ -208,7 +210,11 @@ def choose(candidates: list[Candidate], input_p50: float, input_is_onnx: bool) -
 
 
 def _try_ort_all(
-    best: Candidate, reference: Any, options: Any, batch: int, stats: dict[str, LatencyStats]
+    best: Candidate,
+    reference: Reference,
+    options: OptimizeOptions,
+    batch: int,
+    stats: dict[str, LatencyStats],
 ) -> Candidate:
     """Level-all offline optimization of the winner, kept only if clearly faster than the
     winner and than the input, measured together with both; ``stats["input"]`` is then
@@ -254,15 +260,20 @@ def slower_note(fmt: str, final: LatencyStats | None, source: LatencyStats) -> l
     ]
 
 
-def auto_optimize(chain: Chain, options: Any, batch: int, progress: Progress) -> list[dict]:
-    """Build, verify and time the candidates; continue ``chain`` with the chosen one.
+def _warnings_of(warnings: list[str], chosen: Candidate) -> list[str]:
+    """The random-calibration warning concerns only a statically quantized choice."""
+    calibrated = any(step.name == "int8-static" for step in chosen.chain.steps)
+    return [w for w in warnings if calibrated or w != quantize.GENERATED_CALIBRATION_WARNING]
 
-    ``progress`` takes this step's own fractions (0..1).
-    """
-    progress(0.0, "building and verifying candidates")
+
+def auto_optimize(
+    chain: Chain, options: OptimizeOptions, batch: int, progress: Progress
+) -> list[dict]:
+    """Build, verify and time the candidates; continue ``chain`` with the chosen one."""
+    progress(Step.AUTO, 0.0, "building and verifying candidates")
     candidates = build_candidates(chain, options, batch)
     reference = chain.reference
-    progress(0.6, f"measuring {len(candidates)} candidates and the input, interleaved")
+    progress(Step.AUTO, 0.6, f"measuring {len(candidates)} candidates and the input, interleaved")
     runners: dict[str, RunOnce] = {"input": reference.original_runner()}
     for c in candidates:
         if c.chain is not None and not c.error:
@@ -273,7 +284,7 @@ def auto_optimize(chain: Chain, options: Any, batch: int, progress: Progress) ->
     for c in candidates:
         c.latency = stats.get(c.name)
     best = choose(candidates, stats["input"].p50, reference.adapter.format == "onnx")
-    progress(0.85, f"trying ORT level all on {best.name}")
+    progress(Step.AUTO, 0.85, f"trying ORT level all on {best.name}")
     final = _try_ort_all(best, reference, options, batch, stats)
     if final is not best:
         candidates.append(final)
@@ -282,9 +293,10 @@ def auto_optimize(chain: Chain, options: Any, batch: int, progress: Progress) ->
     chain.steps[:] = final.chain.steps
     chain.current = final.chain.current
     chain.warnings[:] = sorted(
-        set(chain.warnings)
+        set(_warnings_of(chain.warnings, final))
         | set(slower_note(reference.adapter.format, final.latency, stats["input"]))
     )
+    progress(Step.AUTO, 1.0, f"chose {final.name}")
     rows = [c.to_dict() for c in candidates]
     source = {"name": "input", "latency_ms_p50": stats["input"].p50, "max_abs_diff": 0.0}
     source |= {"top1_agreement": None, "passed": True, "chosen": False, "pareto": False}

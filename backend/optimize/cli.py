@@ -12,6 +12,8 @@ import json
 import sys
 from typing import Any
 
+from opscope.progress import Step, scaled
+
 
 def _runtime_label(row: dict) -> str:
     """ "onnxruntime", or "onnxruntime/CUDA" when a GPU provider ran the model."""
@@ -19,10 +21,15 @@ def _runtime_label(row: dict) -> str:
     return row["runtime"] if provider in ("CPU", "eager") else f"{row['runtime']}/{provider}"
 
 
-def _progress_printer(quiet: bool):
-    def show(fraction: float, message: str) -> None:
+def _progress_printer(quiet: bool, kind: str):
+    """Progress on stderr: the job's overall fraction (never decreasing), step and message."""
+    from opscope.backend.jobs import plan_of
+
+    plan = plan_of(kind)
+
+    def show(step, fraction: float, message: str) -> None:
         if not quiet:
-            print(f"[{fraction:4.0%}] {message}", file=sys.stderr)
+            print(f"[{plan.overall(step, fraction):4.0%}] {step.value}: {message}", file=sys.stderr)
 
     return show
 
@@ -32,7 +39,8 @@ def _names(text: str | None) -> tuple[str, ...]:
 
 
 def _run_optimize(args: argparse.Namespace) -> int:
-    from opscope.backend.optimize.pipeline import OptimizeOptions, optimize_model
+    from opscope.backend.contracts.optimize import OptimizeOptions
+    from opscope.backend.optimize.pipeline import optimize_model
     from opscope.backend.optimize.report import to_markdown
 
     options = OptimizeOptions(
@@ -58,7 +66,8 @@ def _run_optimize(args: argparse.Namespace) -> int:
         report=args.report,
         **({} if args.min_top1 is None else {"min_top1": args.min_top1}),
     )
-    report = optimize_model(args.model, args.output, options, _progress_printer(args.quiet))
+    progress = _progress_printer(args.quiet, "optimize_model")
+    report = optimize_model(args.model, args.output, options, progress)
     print(json.dumps(report, indent=2) if args.json else to_markdown(report))
     return 0 if report["verify"]["passed"] else 1
 
@@ -126,7 +135,7 @@ def _run_bench(args: argparse.Namespace) -> int:
         warmup=args.warmup,
         threads=args.threads,
         batch=args.batch,
-        progress=_progress_printer(args.json or args.quiet),
+        progress=scaled(_progress_printer(args.json or args.quiet, "bench_model"), Step.BENCHMARK),
     )
     if args.json:
         print(json.dumps(rows, indent=2))
@@ -159,7 +168,7 @@ def _run_profile(args: argparse.Namespace) -> int:
         args.output,
         runs=args.runs,
         runtime=args.runtime,
-        progress=_progress_printer(args.quiet),
+        progress=scaled(_progress_printer(args.quiet, "profile_model"), Step.PROFILE),
     )
     print(json.dumps(result))
     return 0

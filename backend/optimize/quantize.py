@@ -16,6 +16,7 @@ from typing import Any
 
 import numpy as np
 
+from opscope.backend.contracts.optimize import OptimizeOptions
 from opscope.backend.models.base import InputSpec, user_errors
 from opscope.errors import OpscopeError
 
@@ -37,6 +38,18 @@ class QuantOptions:
     exclude_nodes: tuple[str, ...] = ()
     exclude_op_types: tuple[str, ...] = ()
     extra: dict[str, Any] = field(default_factory=dict)
+
+    @classmethod
+    def of(cls, options: OptimizeOptions, mode: str, **changes: Any) -> QuantOptions:
+        """The quantization part of an ``OptimizeOptions``, with ``changes`` applied."""
+        values = {
+            "mode": mode,
+            "per_channel": options.per_channel,
+            "method": options.method,
+            "exclude_nodes": options.exclude_nodes,
+            "exclude_op_types": options.exclude_op_types,
+        }
+        return cls(**{**values, **changes})
 
 
 def pre_process(source: Path, target: Path) -> None:

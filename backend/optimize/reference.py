@@ -8,7 +8,6 @@ previous step's), so errors cannot creep in step by step unnoticed.
 from __future__ import annotations
 
 import contextlib
-from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -16,14 +15,14 @@ from typing import Any
 import numpy as np
 
 from opscope.atomic import scratch_folder
+from opscope.backend.contracts.optimize import OptimizeOptions
 from opscope.backend.inputs import apply_overrides, parse_input_option, random_inputs, read_npz
 from opscope.backend.models import InputSpec, ModelAdapter
 from opscope.backend.models.onnx_model import load_onnx, onnx_input_specs
-from opscope.backend.optimize.bench import RunOnce, onnx_session, session_runner
+from opscope.backend.optimize.bench import RunOnce, batch_of, onnx_session, session_runner
 from opscope.backend.verify import DEFAULT_ATOL, DEFAULT_RTOL, VerifyResult, compare_outputs
 from opscope.errors import OpscopeError
-
-Progress = Callable[[float, str], None]
+from opscope.progress import Progress, Step, scaled
 
 
 def tolerances(tolerance: float | None) -> tuple[float, float]:
@@ -58,6 +57,10 @@ class Reference:
             )
         return compare_outputs(self.expected, run(), self.rtol, self.atol, self.min_top1)
 
+    @property
+    def batch(self) -> int:
+        return batch_of(self.inputs)
+
     def original_runner(self) -> RunOnce:
         """One call of the original: eager in its framework, or onnxruntime for ONNX."""
         if self.adapter.format == "onnx":
@@ -80,7 +83,7 @@ class ReferenceSettings:
     inputs: tuple[str, ...] = ()
 
     @classmethod
-    def of(cls, options: Any) -> ReferenceSettings:
+    def of(cls, options: OptimizeOptions) -> ReferenceSettings:
         """The settings from an :class:`OptimizeOptions`."""
         return cls(
             keep=tuple(options.keep_outputs),
@@ -110,7 +113,7 @@ def _convert(adapter: ModelAdapter, folder: Path, settings: ReferenceSettings, p
     options = ConvertOptions(
         opset=settings.opset, inputs=settings.input_overrides(), keep_outputs=settings.keep
     )
-    report = convert_model(adapter.path, target, options, progress)
+    report = convert_model(adapter.path, target, options, scaled(progress, Step.CONVERT, 0, 0.9))
     if not report["verify"]["passed"]:
         verify = report["verify"]
         raise OpscopeError(
@@ -152,7 +155,7 @@ def build_reference(
             f"the model has no output {missing[0]!r} (outputs: {', '.join(outputs)})"
         )
     keep_names = [n for n in outputs if n in keep] if keep else outputs
-    progress(0.9, "running the original")
+    progress(Step.CONVERT, 0.95, "running the original")
     expected = _select(names, adapter.run(inputs), keep_names)
     rtol, atol = tolerances(settings.tolerance)
     return Reference(

@@ -68,7 +68,6 @@ def build_report(
     after: dict[str, Any],
     latency: dict[str, LatencyStats],
     candidates: list[dict[str, Any]] | None,
-    options: Any,
 ) -> dict[str, Any]:
     """The ``optimize`` report object."""
     steps = chain.step_dicts()
@@ -92,7 +91,7 @@ def build_report(
             "original": reference.before["size_bytes"],
             "optimized": after["size_bytes"],
         },
-        "batch": int(next(iter(reference.inputs.values())).shape[0]) if reference.inputs else 1,
+        "batch": reference.batch,
         "notes": notes,
         "machine": machine_info(),
     }

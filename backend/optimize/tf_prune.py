@@ -18,19 +18,23 @@ from typing import Any
 
 import numpy as np
 
-from opscope.backend.inspect import open_for
+from opscope.backend.contracts.optimize import OptimizeOptions
+from opscope.backend.models import open_model
 from opscope.backend.models.base import quiet_native_output, user_errors
-from opscope.backend.models.tensorflow_model import _import_tf, _node_name, graphdef_summary
-from opscope.backend.optimize.bench import measure_interleaved
+from opscope.backend.models.tensorflow_model import graphdef_summary, import_tf, node_name
+from opscope.backend.optimize.bench import batch_of, measure_interleaved
+from opscope.backend.optimize.outputs import write_outputs
 from opscope.backend.optimize.reference import (
     ReferenceSettings,
     reference_inputs,
     tolerances,
     work_folder,
 )
+from opscope.backend.optimize.report import build_tf_report
 from opscope.backend.summary import path_size
 from opscope.backend.verify import compare_outputs
 from opscope.errors import OpscopeError
+from opscope.progress import Progress, Step
 
 GRAPPLER_PASSES = ("constfold", "arithmetic", "dependency", "remap")
 ONNX_ONLY = ("level", "slim", "quantize", "auto")
@@ -61,7 +65,7 @@ def node_counts(summary: Any) -> dict[str, int]:
 
 def freeze(adapter: Any, keep: list[str]) -> FrozenGraph:
     """The serving signature for the kept outputs only, with variables as constants."""
-    tf = _import_tf()
+    tf = import_tf()
     from tensorflow.python.framework.convert_to_constants import (
         convert_variables_to_constants_v2,
     )
@@ -85,7 +89,7 @@ def freeze(adapter: Any, keep: list[str]) -> FrozenGraph:
 
 def _grappler(graph_def: Any, fetch: list[str]) -> Any:
     """Grappler's constant folding, arithmetic and dependency passes, kept to ``fetch``."""
-    tf = _import_tf()
+    tf = import_tf()
     from tensorflow.core.protobuf import config_pb2, meta_graph_pb2
     from tensorflow.python.grappler import tf_optimizer
 
@@ -101,11 +105,11 @@ def _grappler(graph_def: Any, fetch: list[str]) -> Any:
 
 def optimize(frozen: FrozenGraph) -> FrozenGraph:
     """Cut what the kept outputs do not need, then optimize_for_inference and grappler."""
-    tf = _import_tf()
+    tf = import_tf()
     from tensorflow.python.tools import optimize_for_inference_lib
 
-    input_nodes = [_node_name(t) for t in frozen.inputs.values()]
-    output_nodes = [_node_name(t) for t in frozen.outputs.values()]
+    input_nodes = [node_name(t) for t in frozen.inputs.values()]
+    output_nodes = [node_name(t) for t in frozen.outputs.values()]
     by_name = {n.name: n for n in frozen.graph_def.node}
     types = [by_name[n].attr["dtype"].type for n in input_nodes]
     # optimize_for_inference logs TF1 deprecation notices; the CLI's stderr stays clean
@@ -120,7 +124,7 @@ def optimize(frozen: FrozenGraph) -> FrozenGraph:
 
 def as_function(frozen: FrozenGraph) -> Any:
     """The frozen graph as a callable ``(*inputs) -> [outputs]`` (a pruned wrapped function)."""
-    tf = _import_tf()
+    tf = import_tf()
 
     def load() -> None:
         tf.compat.v1.import_graph_def(frozen.graph_def, name="")
@@ -136,7 +140,7 @@ def as_function(frozen: FrozenGraph) -> Any:
 
 def write_savedmodel(frozen: FrozenGraph, adapter: Any, folder: Path) -> None:
     """A SavedModel whose ``serving_default`` takes the same inputs, returns the kept outputs."""
-    tf = _import_tf()
+    tf = import_tf()
     pruned, names = as_function(frozen), list(frozen.inputs)
     signature = adapter.function.structured_input_signature[1]
 
@@ -160,7 +164,7 @@ def write(frozen: FrozenGraph, adapter: Any, path: Path) -> None:
 
 def load_written(path: Path, frozen: FrozenGraph) -> Any:
     """What was written, loaded back as a server would: ``(inputs) -> [outputs]``."""
-    tf = _import_tf()
+    tf = import_tf()
     if path.suffix == ".pb":
         graph_def = tf.compat.v1.GraphDef()
         graph_def.ParseFromString(path.read_bytes())
@@ -173,7 +177,7 @@ def load_written(path: Path, frozen: FrozenGraph) -> Any:
 
 def runner_of(frozen: FrozenGraph) -> Any:
     """An in-memory graph as ``(inputs) -> [outputs]``, to verify a step before writing."""
-    tf = _import_tf()
+    tf = import_tf()
     function, names = as_function(frozen), list(frozen.inputs)
 
     def run(inputs: dict[str, np.ndarray]) -> list[np.ndarray]:
@@ -182,7 +186,7 @@ def runner_of(frozen: FrozenGraph) -> Any:
     return run
 
 
-def kept_outputs(adapter: Any, options: Any) -> list[str]:
+def kept_outputs(adapter: Any, options: OptimizeOptions) -> list[str]:
     """The outputs to keep, or an error for options that only apply to the ONNX route."""
     used = [name for name in ONNX_ONLY if getattr(options, name)]
     if used:
@@ -220,11 +224,11 @@ def _step(name: str, detail: str, before: int, after: FrozenGraph, verify: dict)
     }
 
 
-def prune_steps(adapter: Any, keep: list[str], expected: Expected, track: Any):
+def prune_steps(adapter: Any, keep: list[str], expected: Expected, track: Progress):
     """Freeze, then optimize; each verified. Returns (final graph, step dicts)."""
-    track("Prune", 0.2, "freezing variables into constants, keeping " + ", ".join(keep))
+    track(Step.PRUNE, 0.2, "freezing variables into constants, keeping " + ", ".join(keep))
     frozen = freeze(adapter, keep)
-    track("Verify", 0.35, "the frozen graph")
+    track(Step.VERIFY, 0.35, "the frozen graph")
     before = adapter.summary().nodes
     steps = [
         _step(
@@ -235,39 +239,39 @@ def prune_steps(adapter: Any, keep: list[str], expected: Expected, track: Any):
             expected.verify(runner_of(frozen)),
         )
     ]
-    track("Prune", 0.45, "optimize_for_inference and grappler")
+    track(Step.PRUNE, 0.45, "optimize_for_inference and grappler")
     pruned = optimize(frozen)
-    track("Verify", 0.55, "the optimized graph")
+    track(Step.VERIFY, 0.55, "the optimized graph")
     detail = "extract_sub_graph, optimize_for_inference, grappler " + "/".join(GRAPPLER_PASSES)
     verify = expected.verify(runner_of(pruned))
     steps.append(_step("tf-optimize", detail, len(frozen.graph_def.node), pruned, verify))
     return pruned, steps
 
 
-def optimize_savedmodel(source: Path, target: Path, options: Any, track: Any) -> dict[str, Any]:
+def optimize_savedmodel(
+    source: Path, target: Path, options: OptimizeOptions, track: Progress
+) -> dict[str, Any]:
     """The TensorFlow route of ``optimize_model``: prune, verify, time, write atomically."""
-    from opscope.backend.optimize.pipeline import write_outputs
-    from opscope.backend.optimize.report import build_tf_report
-
-    adapter = open_for(source, "optimize")
+    adapter = open_model(source)
     keep = kept_outputs(adapter, options)
     settings = ReferenceSettings.of(options)
     inputs = reference_inputs(adapter.input_specs(), settings)
-    track("Verify", 0.1, "running the original")
+    track(Step.VERIFY, 0.1, "running the original")
     names = adapter.output_names()
     outputs = adapter.run(inputs)
     expected = Expected(inputs, [outputs[names.index(k)] for k in keep], settings)
     pruned, steps = prune_steps(adapter, keep, expected, track)
     with work_folder() as folder:
         written = Path(folder) / ("model.pb" if target.suffix == ".pb" else "savedmodel")
-        track("Prune", 0.65, f"writing the pruned {'GraphDef' if written.suffix else 'SavedModel'}")
+        kind = "GraphDef" if written.suffix else "SavedModel"
+        track(Step.PRUNE, 0.65, f"writing the pruned {kind}")
         write(pruned, adapter, written)
-        track("Verify", 0.7, "the written model, loaded back")
+        track(Step.VERIFY, 0.7, "the written model, loaded back")
         run = load_written(written, pruned)
         verify = expected.verify(run)
-        track("Benchmark", 0.75, "measuring original and pruned, interleaved")
+        track(Step.BENCHMARK, 0.75, "measuring original and pruned, interleaved")
         runners = {"original": lambda: adapter.run(inputs), "optimized": lambda: run(inputs)}
-        batch = int(next(iter(inputs.values())).shape[0]) if inputs else 1
+        batch = batch_of(inputs)
         latency = measure_interleaved(runners, options.runs, options.warmup, batch)
         after = graphdef_summary(pruned.graph_def, list(pruned.outputs.values()), "graphdef")
         after.size_bytes = path_size(written)
@@ -276,6 +280,6 @@ def optimize_savedmodel(source: Path, target: Path, options: Any, track: Any) ->
         result = build_tf_report(
             (source, target), before, after, steps, verify, latency, counts, batch
         )
-        track("Benchmark", 0.95, f"writing {target.name}")
+        track(Step.BENCHMARK, 0.95, f"writing {target.name}")
         write_outputs(written, target, result, options.report)
     return result

@@ -20,8 +20,7 @@ from opscope.backend.models.providers import cuda_runs
 pytestmark = pytest.mark.skipif(not cuda_runs(), reason="needs onnxruntime-gpu and a GPU")
 
 
-def _quiet(fraction: float, message: str) -> None:
-    pass
+from opscope.progress import ignore_progress as _quiet  # noqa: E402
 
 
 @pytest.fixture(scope="module")

@@ -10,7 +10,9 @@ import numpy as np
 import onnx
 import pytest
 
-from opscope.backend.inspect import inspect_job, inspect_model
+from opscope.backend.contracts.base import to_builtins
+from opscope.backend.inspect import inspect_model
+from opscope.backend.jobs import JobSpec, run_job
 from opscope.backend.models import open_model
 from opscope.cli import main as opscope_main
 from opscope.errors import OpscopeError
@@ -50,12 +52,12 @@ def test_onnx_input_ids_stay_below_vocabulary(onnx_tagger: Path) -> None:
 
 def test_inspect_job_returns_cli_json_plus_path(onnx_tagger: Path, capsys) -> None:
     messages = []
-    result = inspect_job({"path": str(onnx_tagger)}, lambda f, m: messages.append((f, m)))
+    spec = JobSpec("inspect_model", {"path": str(onnx_tagger)})
+    result = run_job(spec, lambda step, f, m: messages.append((f, m)))
     assert messages[0][0] == 0.0 and messages[-1][0] == 1.0
     assert opscope_main(["inspect", str(onnx_tagger), "--json"]) == 0
     printed = json.loads(capsys.readouterr().out)
-    assert result == {**printed, "path": str(onnx_tagger)}
-    json.dumps(result)
+    assert to_builtins(result) == {**printed, "path": str(onnx_tagger)}
 
 
 def test_inspect_text_output(onnx_tagger: Path, capsys) -> None:

@@ -8,9 +8,10 @@ from pathlib import Path
 import onnx
 import pytest
 
-from opscope.backend.convert import ConvertOptions, convert_job, convert_model
+from opscope.backend.convert import ConvertOptions, convert_model
 from opscope.backend.inputs import parse_input_option
 from opscope.backend.inspect import inspect_model
+from opscope.backend.jobs import JobSpec, run_job
 from opscope.cli import main as opscope_main
 from opscope.errors import OpscopeError
 
@@ -70,11 +71,10 @@ def test_exported_program_summary(exported_cnn: Path) -> None:
 def test_exported_program_convert_job(exported_cnn: Path, tmp_path: Path) -> None:
     messages: list[tuple[float, str]] = []
     params = {"path": str(exported_cnn), "output": str(tmp_path / "ep.onnx"), "opset": 18}
-    report = convert_job(params, lambda f, m: messages.append((f, m)))
-    assert report["verify"]["passed"]
-    assert report["after"]["opset"] == 18
+    report = run_job(JobSpec("convert_model", params), lambda s, f, m: messages.append((f, m)))
+    assert report.verify.passed
+    assert report.after.opset == 18
     assert messages[0][0] == 0.0 and messages[-1][0] == 1.0
-    json.dumps(report)
 
 
 def test_input_option_parsing() -> None:

@@ -9,14 +9,14 @@ from pathlib import Path
 
 import pytest
 
-from opscope.profiling.jobs import import_trace_job
+from opscope.backend.jobs import JobSpec, run_job
 
 DEMO = Path(__file__).resolve().parents[2] / "resources" / "demo"
 
 
 def imported(name: str) -> dict:
     """The import job's result for a demo trace, as the window receives it."""
-    return import_trace_job({"path": str(DEMO / name)}, lambda fraction, message: None)
+    return run_job(JobSpec("import_trace", {"path": str(DEMO / name)}))
 
 
 @pytest.fixture(scope="session")
@@ -52,7 +52,7 @@ def training_result(tmp_path_factory) -> dict:
     out = tmp_path_factory.mktemp("torch") / "training_trace.json"
     script = Path(__file__).with_name("torch_training_trace.py")
     subprocess.run([sys.executable, str(script), str(out)], check=True, capture_output=True)
-    return import_trace_job({"path": str(out)}, lambda fraction, message: None)
+    return run_job(JobSpec("import_trace", {"path": str(out)}))
 
 
 @pytest.fixture

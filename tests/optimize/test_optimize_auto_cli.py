@@ -148,18 +148,11 @@ def test_profile_onnxruntime_writes_a_trace(cnn_onnx, tmp_path, capsys):
 
 
 def test_profile_native_torch(cnn_pt2, tmp_path):
-    from opscope.backend.optimize.jobs import profile_job
+    from opscope.backend.jobs import JobSpec, run_job
 
-    result = profile_job(
-        {
-            "path": str(cnn_pt2),
-            "output": str(tmp_path / "t.json"),
-            "runs": 2,
-            "runtime": "native",
-        },
-        _quiet,
-    )
-    assert result["runtime"] == "torch-export"
+    params = {"path": str(cnn_pt2), "output": str(tmp_path / "t.json"), "runs": 2}
+    result = run_job(JobSpec("profile_model", params | {"runtime": "native"}))
+    assert result.runtime == "torch-export"
     trace = json.loads((tmp_path / "t.json").read_text())
     assert any("conv" in e.get("name", "").lower() for e in trace["traceEvents"])
 

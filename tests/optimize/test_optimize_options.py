@@ -4,55 +4,67 @@ from __future__ import annotations
 
 import pytest
 
-from opscope.backend.optimize.jobs import optimize_job
-from opscope.backend.optimize.pipeline import STEPS, OptimizeOptions, optimize_model
+from opscope.backend.contracts.optimize import OptimizeOptions
+from opscope.backend.jobs import JobSpec, plan_of, run_job
+from opscope.backend.optimize.pipeline import optimize_model
 from opscope.errors import OpscopeError
+from opscope.progress import OPTIMIZE_STEPS, Step, ignore_progress
 
 TS_INPUT = "input:2x3x32x32:float32"  # a traced module names its input "input"
 
 
-def _recorder(messages: list[tuple[float, str]]):
-    return lambda fraction, message: messages.append((fraction, message))
+def _recorder(messages: list[tuple[Step, float, str]]):
+    return lambda step, fraction, message: messages.append((step, fraction, message))
 
 
-def _steps_of(messages: list[tuple[float, str]]) -> list[str]:
-    return [message.split(":", 1)[0] for _, message in messages]
+def _steps_of(messages: list[tuple[Step, float, str]]) -> set[Step]:
+    return {step for step, _, _ in messages}
 
 
 def test_every_progress_message_names_its_step(cnn_onnx, calib_npz, tmp_path):
-    messages: list[tuple[float, str]] = []
+    messages: list[tuple[Step, float, str]] = []
     options = OptimizeOptions(
         slim=True, quantize="static", calib=str(calib_npz), level="all", tolerance=0.1, runs=3
     )
     optimize_model(cnn_onnx, tmp_path / "o.onnx", options, _recorder(messages))
-    assert STEPS == ("Convert", "Prune", "Quantize", "Verify", "Benchmark", "Auto")
-    assert set(_steps_of(messages)) <= set(STEPS)
-    assert {"Convert", "Prune", "Quantize", "Verify", "Benchmark"} <= set(_steps_of(messages))
-    assert "Prune: ORT level all" in [m for _, m in messages]
-    fractions = [f for f, _ in messages]
-    assert fractions == sorted(fractions) and fractions[0] == 0.0 and fractions[-1] == 1.0
+    assert _steps_of(messages) <= set(OPTIMIZE_STEPS)
+    assert set(OPTIMIZE_STEPS) - {Step.AUTO} <= _steps_of(messages)
+    assert (Step.PRUNE, 0.8, "ORT level all") in messages
+    assert all(0.0 <= f <= 1.0 for _, f, _ in messages)
+    plan = plan_of("optimize_model")
+    overall = [plan.overall(step, f) for step, f, _ in messages]
+    assert overall == sorted(overall) and overall[0] == 0.0 and overall[-1] == 1.0
+    quantize = [f for step, f, _ in messages if step is Step.QUANTIZE]
+    assert quantize == sorted(quantize) and quantize[-1] == 1.0  # the step's own fractions
 
 
 def test_torchscript_needs_and_takes_input_shapes(cnn_torchscript, tmp_path):
     with pytest.raises(OpscopeError, match="--input"):
-        optimize_model(cnn_torchscript, tmp_path / "no.onnx", OptimizeOptions(), lambda f, m: None)
+        optimize_model(cnn_torchscript, tmp_path / "no.onnx", OptimizeOptions(), ignore_progress)
     assert not (tmp_path / "no.onnx").exists()
-    messages: list[tuple[float, str]] = []
+    messages: list[tuple[Step, float, str]] = []
     params = {
         "path": str(cnn_torchscript),
         "output": str(tmp_path / "ts.onnx"),
-        "inputs": [TS_INPUT],
-        "opset": 17,
-        "level": "extended",
-        "runs": 3,
+        "options": {"inputs": [TS_INPUT], "opset": 17, "level": "extended", "runs": 3},
     }
-    report = optimize_job(params, _recorder(messages))
-    assert report["verify"]["passed"] and report["original_runtime"] == "torchscript"
-    assert report["after"]["inputs"][0]["shape"][1:] == [3, 32, 32]
-    assert report["after"]["opset"] == 17
-    converting = [m for m in messages if m[1].startswith("Convert:")]
-    assert len(converting) > 2 and max(f for f, _ in converting) <= 0.15
-    assert set(_steps_of(messages)) <= set(STEPS)
+    report = run_job(JobSpec("optimize_model", params), _recorder(messages))
+    assert report.verify.passed and report.original_runtime == "torchscript"
+    assert report.after.inputs[0].shape[1:] == [3, 32, 32]
+    assert report.after.opset == 17
+    converting = [f for step, f, _ in messages if step is Step.CONVERT]
+    assert len(converting) > 2 and converting == sorted(converting)
+    assert _steps_of(messages) <= set(OPTIMIZE_STEPS)
+
+
+def test_a_misspelt_option_is_an_error_that_names_it(tmp_path):
+    import msgspec
+
+    params = {"path": "m.onnx", "output": str(tmp_path / "o.onnx"), "options": {"slimm": True}}
+    with pytest.raises(msgspec.ValidationError, match="slimm"):
+        JobSpec("optimize_model", params)
+    with pytest.raises(msgspec.ValidationError, match="output"):
+        JobSpec("optimize_model", {"path": "m.onnx"})
 
 
 def test_cli_takes_input_and_opset(cnn_torchscript, tmp_path, capsys):
@@ -67,10 +79,10 @@ def test_cli_takes_input_and_opset(cnn_torchscript, tmp_path, capsys):
 def test_min_top1_fails_a_model_that_changes_decisions(cnn_onnx, tmp_path):
     # a tolerance loose enough for any INT8 result, so only top-1 agreement can fail it
     loose = OptimizeOptions(quantize="dynamic", tolerance=100.0, runs=3)
-    passing = optimize_model(cnn_onnx, tmp_path / "a.onnx", loose, lambda f, m: None)
+    passing = optimize_model(cnn_onnx, tmp_path / "a.onnx", loose, ignore_progress)
     assert passing["verify"]["min_top1"] == 0.99
     strict = OptimizeOptions(quantize="dynamic", tolerance=100.0, min_top1=1.01, runs=3)
-    failing = optimize_model(cnn_onnx, tmp_path / "b.onnx", strict, lambda f, m: None)
+    failing = optimize_model(cnn_onnx, tmp_path / "b.onnx", strict, ignore_progress)
     assert failing["verify"]["top1_agreement"] is not None
     assert not failing["verify"]["passed"] and failing["verify"]["max_abs_diff"] < 100.0
 
@@ -79,11 +91,10 @@ def test_min_top1_fails_a_model_that_changes_decisions(cnn_onnx, tmp_path):
 def test_profile_takes_input_shapes(cnn_torchscript, tmp_path, runtime):
     import json
 
-    from opscope.backend.optimize.jobs import profile_job
-
     params = {"path": str(cnn_torchscript), "output": str(tmp_path / "t.json"), "runs": 2}
-    result = profile_job(params | {"runtime": runtime, "inputs": [TS_INPUT]}, lambda f, m: None)
-    assert result["runtime"] == ("torchscript" if runtime == "native" else "onnxruntime")
+    spec = JobSpec("profile_model", params | {"runtime": runtime, "inputs": [TS_INPUT]})
+    result = run_job(spec)
+    assert result.runtime == ("torchscript" if runtime == "native" else "onnxruntime")
     assert json.loads((tmp_path / "t.json").read_text())
 
 

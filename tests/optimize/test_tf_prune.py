@@ -10,10 +10,7 @@ import pytest
 
 from opscope.backend.optimize.pipeline import OptimizeOptions, optimize_model
 from opscope.errors import OpscopeError
-
-
-def _quiet(fraction: float, message: str) -> None:
-    pass
+from opscope.progress import ignore_progress as _quiet  # noqa: E402
 
 
 def _tree_digest(folder: Path) -> str:

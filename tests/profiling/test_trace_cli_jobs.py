@@ -88,12 +88,12 @@ def test_import_trace_job(tf_logdir: Path) -> None:
     before = sorted(p.name for p in tf_logdir.rglob("*"))
     messages: list[tuple[float, str]] = []
     result = run_job(
-        JobSpec("import_trace", {"path": str(tf_logdir)}), lambda f, m: messages.append((f, m))
+        JobSpec("import_trace", {"path": str(tf_logdir)}),
+        lambda step, f, m: messages.append((f, m)),
     )
-    json.dumps(result)
     assert sorted(p.name for p in tf_logdir.rglob("*")) == before
-    assert result["info"]["format"] == "tensorflow" and result["stats"]
-    assert load_trace(result["trace_file"]).events == result["info"]["events"]
+    assert result.info.format == "tensorflow" and result.stats
+    assert load_trace(result.trace_file).events == result.info.events
     assert messages[-1][0] == 1.0
     again = run_job(JobSpec("import_trace", {"path": str(tf_logdir)}))
-    assert again["trace_file"] == result["trace_file"]
+    assert again.trace_file == result.trace_file

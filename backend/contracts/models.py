@@ -1,0 +1,83 @@
+"""Contracts of the model jobs: inspect, convert, verify records and graph summaries."""
+
+from __future__ import annotations
+
+from opscope.backend.contracts.base import Contract
+
+Dim = int | str | None
+
+
+class TensorInfo(Contract, frozen=True):
+    name: str
+    dtype: str
+    shape: list[Dim] | None
+
+
+class ModelSummary(Contract, frozen=True):
+    """The node-count summary of one graph (``opscope inspect --json``)."""
+
+    format: str
+    nodes: int = 0
+    op_counts: dict[str, int] = {}
+    const: int = 0
+    variable: int = 0
+    identity: int = 0
+    placeholder: int = 0
+    params: int = 0
+    param_bytes: int = 0
+    initializers: int = 0
+    inputs: list[TensorInfo] = []
+    outputs: list[TensorInfo] = []
+    unused_nodes: list[str] = []
+    unused_initializers: list[str] = []
+    quant_nodes: int = 0
+    opset: int | None = None
+    producer: str = ""
+    size_bytes: int = 0
+    subgraph_op_counts: dict[str, int] = {}
+    frozen: ModelSummary | None = None
+
+
+class InspectParams(Contract, frozen=True):
+    path: str
+
+
+class InspectResult(ModelSummary, frozen=True):
+    """The summary and the path it was read from."""
+
+    path: str = ""
+
+
+class Verification(Contract, frozen=True):
+    """A model's outputs compared with the original's on the same inputs."""
+
+    max_abs_diff: float
+    mean_abs_diff: float
+    allclose: bool
+    rtol: float
+    atol: float
+    top1_agreement: float | None
+    passed: bool
+    outputs: int
+    min_top1: float | None = None
+
+
+class ConvertParams(Contract, frozen=True):
+    """``inputs`` are ``NAME:SHAPE:DTYPE`` strings, as ``opscope convert --input``."""
+
+    path: str
+    output: str
+    opset: int | None = None
+    inputs: tuple[str, ...] = ()
+    keep_outputs: tuple[str, ...] = ()
+    inputs_npz: str | None = None
+    dynamic_batch: bool = True
+    rtol: float | None = None
+    atol: float | None = None
+
+
+class ConvertResult(Contract, frozen=True):
+    output: str
+    verify: Verification
+    before: ModelSummary
+    after: ModelSummary
