@@ -21,6 +21,7 @@ from typing import Any
 
 import numpy as np
 
+from opscope.backend.models.base import InputSpec
 from opscope.backend.optimize.bench import RunOnce
 from opscope.errors import OpscopeError
 
@@ -167,11 +168,36 @@ def saved_properties(model: Any) -> dict[str, str]:
     return {key: value.astype(str) for key, value in entries.items()}
 
 
-def load_for_run(path: Path, threads: int | None = None, precision: str = "fp32") -> Any:
-    """A compiled model for ``bench``: an IR with its recorded properties (threads from the
-    caller win), an ONNX file with ``precision``."""
+def load_for_run(path: Path, threads: int | None = None, precision: str = "fp32"):
+    """(model, compiled model) for ``bench`` and ``profile``: an IR with its recorded
+    properties (threads from the caller win), an ONNX file with ``precision``."""
     model = read_model(path)
     properties = saved_properties(model) or compile_properties(precision)
     if threads:
         properties["INFERENCE_NUM_THREADS"] = str(int(threads))
-    return compile_model(model, properties)
+    return model, compile_model(model, properties)
+
+
+def input_specs(model: Any) -> list[InputSpec]:
+    """The inputs of an ``ov.Model`` (an IR records no id ranges: ids are generated small)."""
+    specs = []
+    for port in model.inputs:
+        shape = port.get_partial_shape()
+        dims = (
+            tuple(d.get_length() if d.is_static else None for d in shape)
+            if shape.rank.is_static
+            else None
+        )
+        dtype = np.dtype(port.get_element_type().to_dtype()).name
+        specs.append(InputSpec(port.any_name, dtype, dims))
+    return specs
+
+
+def run_precision(model: Any, compiled: Any) -> str:
+    """What a compiled model computes in: int8 when NNCF quantized it (FakeQuantize layers),
+    else its inference precision (fp32 / bf16 / fp16)."""
+    if any(op.get_type_name() == "FakeQuantize" for op in model.get_ops()):
+        return "int8"
+    hint = compiled.get_property("INFERENCE_PRECISION_HINT")
+    name = hint.get_type_name() if hasattr(hint, "get_type_name") else str(hint)
+    return {v: k for k, v in PRECISION_HINTS.items()}.get(name, name)

@@ -128,3 +128,33 @@ def keras_ranker(opt_dir: Path) -> Path:
     target = opt_dir / "ranker_savedmodel"
     model.export(str(target), verbose=False)
     return target
+
+
+@pytest.fixture(scope="session")
+def inverse_onnx(opt_dir: Path) -> Path:
+    """A model onnxruntime runs and OpenVINO cannot read: MatMul, onnxruntime's contrib
+    ``com.microsoft.Inverse`` (no OpenVINO conversion rule), MatMul."""
+    import onnx
+    from onnx import TensorProto, helper, numpy_helper
+
+    rng = np.random.default_rng(7)
+    w1 = rng.standard_normal((4, 4)).astype(np.float32) * 0.3
+    w2 = rng.standard_normal((4, 4)).astype(np.float32)
+    eye = (np.eye(4, dtype=np.float32) * 4.0)[None]
+    nodes = [
+        helper.make_node("MatMul", ["x", "w1"], ["h"], name="mm1"),
+        helper.make_node("Add", ["h", "eye"], ["a"], name="shift"),
+        helper.make_node("Inverse", ["a"], ["inv"], name="inverse", domain="com.microsoft"),
+        helper.make_node("MatMul", ["inv", "w2"], ["y"], name="mm2"),
+    ]
+    graph = helper.make_graph(
+        nodes,
+        "inverse",
+        [helper.make_tensor_value_info("x", TensorProto.FLOAT, ["batch", 4, 4])],
+        [helper.make_tensor_value_info("y", TensorProto.FLOAT, ["batch", 4, 4])],
+        [numpy_helper.from_array(a, n) for a, n in ((w1, "w1"), (w2, "w2"), (eye, "eye"))],
+    )
+    opsets = [helper.make_opsetid("", 17), helper.make_opsetid("com.microsoft", 1)]
+    target = opt_dir / "inverse.onnx"
+    onnx.save(helper.make_model(graph, opset_imports=opsets, ir_version=8), str(target))
+    return target
