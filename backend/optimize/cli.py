@@ -135,6 +135,7 @@ def _run_bench(args: argparse.Namespace) -> int:
         warmup=args.warmup,
         threads=args.threads,
         batch=args.batch,
+        runtime=args.runtime,
         progress=scaled(_progress_printer(args.json or args.quiet, "bench_model"), Step.BENCHMARK),
     )
     if args.json:
@@ -151,10 +152,18 @@ def _run_bench(args: argparse.Namespace) -> int:
 
 def _add_bench(subparsers: Any) -> None:
     parser = subparsers.add_parser(
-        "bench", help="time models (ONNX in onnxruntime, others eager), interleaved"
+        "bench",
+        help="time models (ONNX in onnxruntime or OpenVINO, OpenVINO IR .xml in OpenVINO, "
+        "others eager), interleaved",
     )
     parser.add_argument("models", nargs="+", metavar="MODEL")
     _add_timing(parser, runs=50)
+    parser.add_argument(
+        "--runtime",
+        choices=("onnxruntime", "openvino"),
+        default="onnxruntime",
+        help="where ONNX files run (an .xml IR always runs in OpenVINO)",
+    )
     parser.add_argument("--json", action="store_true", help="print a JSON list")
     parser.add_argument("-q", "--quiet", action="store_true", help="no progress lines")
     parser.set_defaults(run=_run_bench)
@@ -179,7 +188,13 @@ def _add_profile(subparsers: Any) -> None:
     parser.add_argument("model", metavar="MODEL")
     parser.add_argument("-o", "--output", required=True, metavar="TRACE.json")
     parser.add_argument("--runs", type=int, default=10, metavar="N")
-    parser.add_argument("--runtime", choices=("onnxruntime", "native"), default="onnxruntime")
+    parser.add_argument(
+        "--runtime",
+        choices=("onnxruntime", "native", "openvino"),
+        default="onnxruntime",
+        help="onnxruntime's profiler, the model's own framework's, or OpenVINO's per-layer "
+        "counters (ONNX or .xml IR)",
+    )
     parser.add_argument("-q", "--quiet", action="store_true", help="no progress lines")
     parser.set_defaults(run=_run_profile)
 

@@ -1,9 +1,10 @@
 """Profile a model for N runs and write the trace file the trace engine reads.
 
 ONNX models (and, with ``runtime="onnxruntime"``, any model after conversion) run under
-onnxruntime's profiler; originals can run under their own framework's profiler instead
-(torch.profiler, the TensorFlow profiler, the MXNet profiler), so the two traces of one
-model can be compared per operator.
+onnxruntime's profiler; with ``runtime="openvino"`` the same ONNX file (or an OpenVINO IR)
+runs in OpenVINO with its per-layer counters on; originals can run under their own
+framework's profiler instead (torch.profiler, the TensorFlow profiler, the MXNet profiler),
+so the traces of one model can be compared per operator.
 """
 
 from __future__ import annotations
@@ -19,15 +20,14 @@ from typing import Any
 from opscope.atomic import atomic_path
 from opscope.backend.detect import detect_file
 from opscope.backend.inputs import apply_overrides, random_inputs
-from opscope.backend.inspect import open_for
-from opscope.backend.models import ModelAdapter
+from opscope.backend.models import ModelAdapter, open_for
 from opscope.backend.models.base import user_errors
 from opscope.backend.models.providers import execution_providers
 from opscope.backend.optimize.reference import work_folder
 from opscope.errors import OpscopeError
 
 Progress = Callable[[float, str], None]
-RUNTIMES = ("onnxruntime", "native")
+RUNTIMES = ("onnxruntime", "native", "openvino")
 
 
 def profile_onnxruntime(onnx_path: Path, inputs: dict, runs: int, folder: Path) -> Path:
@@ -117,6 +117,32 @@ NATIVE_PROFILERS = {
 }
 
 
+def _profile_ir(source: Path, target: Path, runs: int, progress: Progress) -> dict[str, Any]:
+    """An OpenVINO IR, compiled as its runtime info records, profiled in OpenVINO."""
+    from opscope.backend.runtimes import openvino_runtime as ovr
+
+    try:
+        specs = ovr.input_specs(ovr.read_model(source))
+        progress(0.3, f"profiling {runs} runs in openvino")
+        with atomic_path(target) as temp:
+            profile_openvino(source, random_inputs(specs), runs, temp, "fp32")
+    except OpscopeError as exc:
+        raise OpscopeError(f"cannot profile {source}: {exc}") from exc
+    progress(1.0, "done")
+    return {"model": str(source), "output": str(target), "runtime": "openvino", "runs": runs}
+
+
+def profile_openvino(model: Path, inputs: dict, runs: int, target: Path, precision: str) -> None:
+    """OpenVINO's per-layer counters of ``runs`` runs as a Chrome trace at ``target``."""
+    from opscope.backend.runtimes import openvino_runtime as ovr
+    from opscope.backend.runtimes.openvino_profile import profile_openvino as write_profile
+
+    reason = ovr.missing_reason()
+    if reason:
+        raise OpscopeError(reason)
+    write_profile(model, inputs, runs, target, precision)
+
+
 def profile_model(
     path: str | Path,
     output: str | Path,
@@ -139,6 +165,8 @@ def profile_model(
     if runtime == "native":
         _unbulk_mxnet(source)
     progress(0.0, f"opening {source.name}")
+    if source.suffix.lower() == ".xml":
+        return _profile_ir(source, target, runs, progress)
     adapter = open_for(source, "profile")
     try:
         with work_folder() as folder_name:
@@ -153,10 +181,16 @@ def profile_model(
                 trace = profiler(adapter, random_inputs(specs), runs, folder)
                 used = fmt
             else:
-                ref = build_reference(adapter, folder, settings, progress=progress)
-                progress(0.3, f"profiling {runs} runs in onnxruntime")
-                trace = profile_onnxruntime(ref.onnx_path, ref.inputs, runs, folder)
-                used = "onnxruntime"
+                ref = build_reference(
+                    adapter, folder, settings, progress=lambda _, f, m: progress(0.2 + 0.1 * f, m)
+                )
+                progress(0.3, f"profiling {runs} runs in {runtime}")
+                if runtime == "openvino":
+                    trace = folder / "openvino_trace.json"
+                    profile_openvino(ref.onnx_path, ref.inputs, runs, trace, "fp32")
+                else:
+                    trace = profile_onnxruntime(ref.onnx_path, ref.inputs, runs, folder)
+                used = "openvino" if runtime == "openvino" else "onnxruntime"
             with atomic_path(target) as temp:
                 shutil.copyfile(trace, temp)
     except OpscopeError as exc:
