@@ -13,6 +13,7 @@ import sys
 from collections.abc import Callable, Sequence
 from typing import Any
 
+from opscope.backend.graph.cli import register as register_graph
 from opscope.backend.optimize.cli import add_parsers as add_optimize_parsers
 
 Register = Callable[[argparse._SubParsersAction], None]
@@ -82,6 +83,7 @@ def _register_convert(subparsers: argparse._SubParsersAction) -> None:
 VERBS: dict[str, Register] = {
     "inspect": _register_inspect,
     "convert": _register_convert,
+    "graph": register_graph,
 }
 
 

@@ -20,6 +20,7 @@ VERB_MODULES: dict[str, str] = {
     "trace": "opscope.profiling.cli",
     "inspect": "opscope.backend.cli",
     "convert": "opscope.backend.cli",
+    "graph": "opscope.backend.cli",
     "optimize": "opscope.backend.cli",
     "bench": "opscope.backend.cli",
     "profile": "opscope.backend.cli",

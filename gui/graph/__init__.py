@@ -1,0 +1,1 @@
+"""The model graph view: a level-of-detail canvas over a laid-out :class:`ModelGraph`."""
