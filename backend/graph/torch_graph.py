@@ -17,6 +17,12 @@ from opscope.backend.models.base import ModelAdapter
 SCALAR_KINDS = frozenset({"s", "i", "f", "ss", "is", "fs"})  # attributes worth showing
 
 
+def _attribute_text(node: Any, name: str) -> str:
+    """A scalar or list attribute read with its kind's accessor (``node.i``, ``node.is_``)."""
+    kind = node.kindOf(name)
+    return str(getattr(node, "is_" if kind == "is" else kind)(name))[:160]
+
+
 def _block_nodes(block: Any, nodes: list[GraphNode], types: dict) -> list[str]:
     """Flatten a TorchScript block like the summary does; returns the values it produces."""
     produced: list[str] = []
@@ -28,7 +34,9 @@ def _block_nodes(block: Any, nodes: list[GraphNode], types: dict) -> list[str]:
         for value in node.outputs():
             types[value.debugName()] = (None, str(value.type()))
         attributes = {
-            a: str(node[a])[:160] for a in node.attributeNames() if node.kindOf(a) in SCALAR_KINDS
+            a: _attribute_text(node, a)
+            for a in node.attributeNames()
+            if node.kindOf(a) in SCALAR_KINDS
         }
         nodes.append(
             GraphNode(
@@ -80,7 +88,7 @@ def torchscript_graph(adapter: ModelAdapter) -> ModelGraph:
 
 def _module_scope(node: Any) -> str:
     stack = node.meta.get("nn_module_stack") or {}
-    paths = [path for path, _ in stack.values()]
+    paths = [path for path, _ in stack.values() if path]
     if not paths:
         return ""
     levels, parent = [], ""
