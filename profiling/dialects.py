@@ -12,6 +12,18 @@ costs the time" and not "how long was the profiler on":
 * TensorFlow (xprof): op events, which carry ``args.long_name`` = ``op_name:op_type``; the op
   name becomes the slice name and the type its op.
 * Any other Chrome trace: every slice (we know nothing better).
+
+Self time follows each profiler's own definition, checked against the framework's numbers
+(``tests/profiling/test_trace_fidelity.py``, ``test_xspace_fidelity.py``):
+
+* TensorFlow: an op's self time is its duration minus the time of the nearest *ops* nested
+  in it, as xprof's ``framework_op_stats`` computes it; the runtime's non-op slices inside an
+  op (``ParallelFor``, ``ThreadpoolListener::Region``, ``ExecutorState::Process``) are the
+  op's own work (:data:`SELF_TIME_AMONG_OPERATORS`).
+* PyTorch, ONNX Runtime, MXNet and plain Chrome traces: duration minus the direct children
+  on the same lane, whatever they are (PyTorch's ``self_cpu_time_total`` subtracts child
+  ``cpu_op`` events, and a ``cpu_op`` holds only ``cpu_op`` children; ONNX Runtime's and
+  MXNet's operators hold no children, so self equals total, as in their own tables).
 """
 
 from __future__ import annotations
@@ -25,6 +37,7 @@ OPERATOR_CATEGORIES = {
     "pytorch": {"cpu_op", "kernel", "gpu_memcpy", "gpu_memset"},
     "mxnet": {"operator"},
 }
+SELF_TIME_AMONG_OPERATORS = {"tensorflow"}  # formats whose op self time skips non-op slices
 _PYTORCH_KEYS = {"baseTimeNanoseconds", "schemaVersion", "deviceProperties", "distributedInfo"}
 _PYTORCH_CATEGORIES = {"cpu_op", "python_function", "user_annotation", "kernel", "cuda_runtime"}
 

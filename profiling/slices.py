@@ -17,9 +17,10 @@ from typing import Any
 import numpy as np
 
 from opscope.profiling.args_store import ArgsStore
+from opscope.profiling.dialects import SELF_TIME_AMONG_OPERATORS
 from opscope.profiling.flows import FlowEvents, enclosing_slices
 from opscope.profiling.lanes import LaneTable
-from opscope.profiling.nesting import nest
+from opscope.profiling.nesting import nest, overlap_warning
 from opscope.profiling.trace import CounterSeries, Trace
 
 _VALID_US = 9e15  # |ts| beyond this is garbage: its nanoseconds would overflow int64
@@ -185,12 +186,14 @@ def assemble_trace(
     start_ns = to_ns(slices.ts, base_us)
     dur_ns = np.rint(slices.dur * 1000.0).astype(np.int64)
     lane = lane_id[slices.lane_key]
-    nesting = nest(lane, start_ns, dur_ns)
-    if nesting.overlapping:
-        warnings.append(
-            f"{nesting.overlapping} slices overlap the end of their enclosing slice "
-            "(self time counts only the overlap)"
+    among = slices.is_op if format in SELF_TIME_AMONG_OPERATORS else None
+    nesting = nest(lane, start_ns, dur_ns, among)
+    if nesting.overlapping.size:
+        crossing = nesting.overlapping
+        labels = np.where(
+            slices.is_op[crossing], slices.op[crossing] + len(names), slices.name[crossing]
         )
+        warnings.append(overlap_warning([(names + ops)[i] for i in labels.tolist()]))
     order = nesting.order
     instant_order = np.lexsort((instants.ts, lane_id[instants.lane_key]))
     trace = Trace(

@@ -58,7 +58,8 @@ def test_tensorflow_op_table_holds_tf_ops_only(tf_logdir: Path) -> None:
     trace = read_trace(tf_logdir)
     _assert_tidy(trace)
     ops = op_stats(trace).ops
-    assert "_MklNativeFusedConv2D" in ops and "EagerExecute" not in ops
+    # oneDNN builds name the fused conv _MklNativeFusedConv2D, others _FusedConv2D
+    assert any(op.endswith("FusedConv2D") for op in ops) and "EagerExecute" not in ops
 
 
 def test_cli_all_counts_every_slice(torch_trace: Path, capsys) -> None:
@@ -136,12 +137,14 @@ def test_older_trace_json_gz_run_folders(tf_logdir: Path, tmp_path: Path) -> Non
     the run folder; xprof's own converter produces exactly that JSON from the xplane file."""
     import gzip
 
-    from opscope.profiling.tensorflow import xplane_to_chrome_json
+    from xprof.convert import raw_to_tool_data
 
-    xplane = next(tf_logdir.rglob("*.xplane.pb"))
+    xplane = tmp_path / "host.xplane.pb"  # xprof may write caches beside its input
+    shutil.copyfile(next(tf_logdir.rglob("*.xplane.pb")), xplane)
+    data, _ = raw_to_tool_data.xspace_to_tool_data([str(xplane)], "trace_viewer", {})
     run = tmp_path / "logdir" / "plugins" / "profile" / "2020_01_01_00_00_00"
     run.mkdir(parents=True)
-    (run / "oldhost.trace.json.gz").write_bytes(gzip.compress(xplane_to_chrome_json(xplane)))
+    (run / "oldhost.trace.json.gz").write_bytes(gzip.compress(data.encode()))
     old, new = op_stats(read_trace(tmp_path / "logdir")), op_stats(read_trace(tf_logdir))
     assert old.ops and dict(zip(old.ops, old.count.tolist(), strict=True)) == dict(
         zip(new.ops, new.count.tolist(), strict=True)
