@@ -41,6 +41,7 @@ class OptimizeOptions(Contract, frozen=True):
     threads: int | None = None
     batch: int | None = None
     report: str | None = None
+    runtime: str = "any"  # where auto mode may deploy: onnxruntime, openvino or any
 
 
 class OptimizeParams(Contract, frozen=True):
@@ -79,6 +80,20 @@ class CandidateRow(Contract, frozen=True):
     pareto: bool
     size_bytes: int | None = None
     error: str = ""
+    runtime: str = "onnxruntime"
+    precision: str = "fp32"
+    worst_nodes: list[NodeErrorRow] = []
+
+
+class NodeErrorRow(Contract, frozen=True):
+    """A node of an INT8 candidate and the quantization error it adds (relative L2)."""
+
+    node: str
+    op_type: str
+    output: str
+    relative_error: float
+    contribution: float
+    nodes: list[str] = []
 
 
 class Machine(Contract, frozen=True):
@@ -111,6 +126,10 @@ class OptimizeReport(Contract, frozen=True):
     candidates: list[CandidateRow] | None = None
     optimized_runtime: str | None = None
     tf_node_counts: dict[str, dict[str, int]] | None = None
+    runtime: str = "onnxruntime"
+    precision: str = "fp32"
+    files: list[str] = []
+    compile_properties: dict[str, str] = {}
 
 
 class BenchParams(Contract, frozen=True):

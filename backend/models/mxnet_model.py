@@ -203,6 +203,8 @@ class MXNetAdapter(ModelAdapter):
                 self._block = mx.gluon.SymbolBlock.imports(
                     str(self.symbol_path), names, str(self.params_path), ctx=mx.cpu()
                 )
+                # hybridized (a cached graph), as a Gluon model is served
+                self._block.hybridize(static_alloc=True)
             result = self._block(*[mx.nd.array(inputs[n], dtype=inputs[n].dtype) for n in names])
         return [r.asnumpy() for r in (result if isinstance(result, list | tuple) else [result])]
 

@@ -278,6 +278,18 @@ class KerasAdapter(ModelAdapter):
         with user_errors("Keras failed to run the model"):
             return [np.asarray(v) for v in self._call(*args)]
 
+    def serving_runner(self, inputs: dict[str, np.ndarray]) -> Callable[[], list[np.ndarray]]:
+        """One call as a Keras model is served: a compiled ``tf.function`` with the inputs'
+        signature. Called eagerly, a Bi-LSTM tagger took 187 ms where its tf.function took
+        3.2: an eager baseline inflates every speed-up against it."""
+        import tensorflow as tf
+
+        args = [tf.constant(inputs[spec.name]) for spec in self.input_specs()]
+        signature = [tf.TensorSpec(a.shape, a.dtype) for a in args]
+        with user_errors("Keras failed to trace the model"):
+            concrete = tf.function(self._call, input_signature=signature).get_concrete_function()
+        return lambda: [np.asarray(v) for v in concrete(*args)]
+
     def export_onnx(self, target: Path, specs: list[InputSpec], options: ExportOptions) -> None:
         """tf2onnx's Keras converter; a traced function when it cannot take the model."""
         import tf2onnx

@@ -9,12 +9,9 @@ verification wins; one slower than the input never does.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from pathlib import Path
-from typing import Any
 
 from opscope.backend.contracts.optimize import OptimizeOptions
-from opscope.backend.models.onnx_model import load_onnx
-from opscope.backend.optimize import prune, quantize
+from opscope.backend.optimize import int8_retry, prune, quantize
 from opscope.backend.optimize.bench import (
     LatencyStats,
     RunOnce,
@@ -22,191 +19,80 @@ from opscope.backend.optimize.bench import (
     onnx_session,
     session_runner,
 )
-from opscope.backend.optimize.calibration import calibration_data
-from opscope.backend.optimize.chain import Chain, Produce, proto_step
+from opscope.backend.optimize.candidate import (
+    ONNXRUNTIME,
+    Candidate,
+    extend,
+    mark_pareto,
+)
+from opscope.backend.optimize.chain import Chain
+from opscope.backend.optimize.onnxruntime_candidates import (
+    Candidates,
+    is_transformer,
+    onnxruntime_candidates,
+)
 from opscope.backend.optimize.reference import Reference
+from opscope.backend.runtimes import openvino_candidates, openvino_runtime
 from opscope.errors import OpscopeError
 from opscope.progress import Progress, Step
 
 MEASURE_BUDGET_S = 30.0
-# MinMax keeps outliers (safe for ReLU CNNs); Entropy and Percentile clip them, which
-# often keeps attention models' top-1 decisions where MinMax's coarse steps do not.
-STATIC_METHODS = ("minmax", "entropy", "percentile")
 # a variant must beat what it would replace by this much in the same run: closer than
 # that is noise on this shared machine, and a copy of the input must not be sold as faster
 MIN_GAIN = 0.03
 
 
-@dataclass
-class Candidate:
-    """One variant: the chain that made it, whether it passed, how fast it ran."""
-
-    name: str
-    chain: Chain | None
-    error: str = ""
-    latency: LatencyStats | None = None
-    chosen: bool = False
-    pareto: bool = False
-
-    @property
-    def verify(self) -> dict[str, Any] | None:
-        return self.chain.steps[-1].verify if self.chain and self.chain.steps else None
-
-    @property
-    def passed(self) -> bool:
-        return not self.error and bool(self.verify and self.verify["passed"])
-
-    def to_dict(self) -> dict[str, Any]:
-        verify = self.verify or {}
-        path = self.chain.current if self.chain else None
-        return {
-            "name": self.name,
-            "latency_ms_p50": self.latency.p50 if self.latency else None,
-            "max_abs_diff": verify.get("max_abs_diff"),
-            "top1_agreement": verify.get("top1_agreement"),
-            "passed": self.passed,
-            "chosen": self.chosen,
-            "pareto": self.pareto,
-            "size_bytes": path.stat().st_size if path and path.is_file() else None,
-            "error": self.error,
-        }
-
-
-def fork(chain: Chain, name: str) -> Chain:
-    """A chain that continues from ``chain``'s current file in its own sub-folder."""
-    folder = chain.folder / name
-    folder.mkdir(exist_ok=True)
-    return Chain(chain.reference, folder, chain.current, list(chain.steps), chain.warnings)
-
-
-def extend(base: Candidate, name: str, steps: list[tuple[str, str, Produce]]) -> Candidate:
-    """A candidate made by applying ``steps`` after ``base``; a failure is recorded."""
-    if base.chain is None or base.error:
-        return Candidate(name, None, error=f"needs {base.name}, which failed")
-    chain = fork(base.chain, name)
-    try:
-        for step_name, detail, produce in steps:
-            chain.apply(step_name, detail, produce)
-    except OpscopeError as exc:
-        return Candidate(name, chain, error=str(exc))
-    return Candidate(name, chain)
-
-
-def is_transformer(path: Path) -> bool:
-    """Attention-like graphs get onnxruntime's transformer fusions as a candidate."""
-    ops = {node.op_type for node in load_onnx(path).graph.node}
-    return {"Softmax", "MatMul"} <= ops and bool(ops & {"LayerNormalization", "ReduceMean"})
-
-
-def fuse_transformer(source: Path, target: Path) -> None:
-    """onnxruntime.transformers' BERT fusions (attention, skip layer norm, GELU)."""
-    from onnxruntime.transformers import optimizer
-
-    from opscope.backend.models.base import user_errors
-
-    with user_errors("transformer fusion failed"):
-        fused = optimizer.optimize_model(str(source), model_type="bert", opt_level=0)
-        fused.save_model_to_file(str(target))
-
-
-def head_nodes(path: Path) -> list[str]:
-    """The output layer: the nodes that write the graph's outputs and their producers.
-
-    Quantizing the layer that writes the logits moves them most directly; keeping it in
-    float costs little time, and on a BERT-like encoder it kept top-1 agreement above 99%
-    where quantizing it did not (98.5%).
-    """
-    graph = load_onnx(path).graph
-    producer = {out: node for node in graph.node for out in node.output}
-    heads = [producer[o.name] for o in graph.output if o.name in producer]
-    names = {n.name for n in heads} | {
-        producer[i].name for n in heads for i in n.input if i in producer
-    }
-    return sorted(n for n in names if n)
-
-
-def _dynamic_step(options: OptimizeOptions, *, keep_head: bool = False) -> tuple[str, str, Produce]:
-    """Dynamic INT8; with ``keep_head``, per-channel weights and the output layer in float."""
-    if not keep_head:
-        qopts = quantize.QuantOptions.of(options, "dynamic")
-        return (
-            "int8-dynamic",
-            "ORT dynamic INT8",
-            lambda s, t: quantize.quantize_dynamic_int8(s, t, qopts),
-        )
-
-    def produce(source: Path, target: Path) -> None:
-        excluded = (*options.exclude_nodes, *head_nodes(source))
-        qopts = quantize.QuantOptions.of(
-            options, "dynamic", per_channel=True, exclude_nodes=excluded
-        )
-        quantize.quantize_dynamic_int8(source, target, qopts)
-
-    return "int8-dynamic", "ORT dynamic INT8 per-channel, output layer in float", produce
-
-
-def _static_step(options: OptimizeOptions, method: str, batches: list) -> tuple[str, str, Produce]:
-    qopts = quantize.QuantOptions.of(options, "static", per_channel=True, method=method)
-    detail = f"ORT static INT8 QDQ per-channel, {method} calibration on {len(batches)} batches"
-    return (
-        "int8-static",
-        detail,
-        lambda s, t: quantize.quantize_static_qdq(s, t, batches, qopts),
+def build_candidates(chain: Chain, options: OptimizeOptions, batch: int) -> Candidates:
+    """The onnxruntime candidates and, unless ``options.runtime`` rules them out, the
+    OpenVINO ones made from the simplified fp32 model (or the plain one, where onnxslim
+    failed); under ``--runtime openvino`` only OpenVINO candidates compete."""
+    context = onnxruntime_candidates(chain, options, batch)
+    if options.runtime == "onnxruntime":
+        return context
+    reason = openvino_runtime.missing_reason()
+    if reason:
+        chain.warnings.append(openvino_candidates.skipped_note(reason))
+        return context
+    source = context.source
+    context.all += openvino_candidates.openvino_candidates(
+        source,
+        context.batches,
+        transformer=is_transformer(source.chain.current) if source.usable else False,
+        threads=options.threads,
+        exclude_nodes=options.exclude_nodes,
     )
-
-
-def build_candidates(chain: Chain, options: OptimizeOptions, batch: int) -> list[Candidate]:
-    """fp32, onnxslim, fp16, INT8 dynamic (plain; per-channel with the output layer in
-    float), INT8 static (MinMax, Entropy, Percentile); transformer fusions (fp32 and both
-    dynamic INT8 kinds) for attention-like graphs."""
-    base = Candidate("fp32", fork(chain, "fp32"))
-    slim = extend(base, "fp32-slim", [("onnxslim", "onnxslim", proto_step(prune.slim))])
-    fp16 = ("fp16", "FP16, IO types kept", proto_step(quantize.convert_fp16))
-    candidates = [base, slim, extend(slim, "fp16", [fp16])]
-    pre = extend(slim, "pre", [("pre-process", "quant_pre_process", quantize.pre_process)])
-    candidates.append(extend(pre, "int8-dynamic", [_dynamic_step(options)]))
-    head = [_dynamic_step(options, keep_head=True)]
-    candidates.append(extend(pre, "int8-dynamic-pc-head-fp32", head))
-    if pre.chain is not None and not pre.error:
-        batches = calibration_data(pre.chain, options, batch)
-        for method in STATIC_METHODS:
-            step = _static_step(options, method, batches)
-            candidates.append(extend(pre, f"int8-static-{method}", [step]))
-    if slim.passed and is_transformer(slim.chain.current):
-        fused = extend(slim, "fp32-fused", [("fuse", "transformer fusions", fuse_transformer)])
-        candidates += [
-            fused,
-            extend(fused, "int8-dynamic-fused", [_dynamic_step(options)]),
-            extend(fused, "int8-dynamic-fused-pc-head-fp32", head),
-        ]
-    return candidates
-
-
-def mark_pareto(candidates: list[Candidate]) -> None:
-    """Mark the variants no other beats on both latency and error."""
-    timed = [c for c in candidates if c.latency and c.verify]
-    for c in timed:
-        c.pareto = not any(
-            o is not c
-            and o.latency.p50 <= c.latency.p50
-            and o.verify["max_abs_diff"] <= c.verify["max_abs_diff"]
-            and (
-                o.latency.p50 < c.latency.p50 or o.verify["max_abs_diff"] < c.verify["max_abs_diff"]
-            )
-            for o in timed
-        )
+    return context
 
 
 def choose(candidates: list[Candidate], input_p50: float, input_is_onnx: bool) -> Candidate:
-    """The fastest passing candidate; for an ONNX input, the plain (pruned) input unless the
-    fastest beats the input by at least ``MIN_GAIN``."""
+    """The fastest passing candidate; for an ONNX input, the plain (pruned) input in
+    onnxruntime (when it competes) unless the fastest beats the input by ``MIN_GAIN``."""
     passing = [c for c in candidates if c.passed and c.latency]
     if not passing:
-        raise OpscopeError("no candidate passed verification; try a larger --tolerance")
+        raise OpscopeError(f"no candidate passed verification ({_why_none(candidates)})")
     best = min(passing, key=lambda c: c.latency.p50)
-    if best.latency.p50 > input_p50 * (1 - MIN_GAIN) and input_is_onnx and candidates[0].passed:
-        best = candidates[0]
+    plain = candidates[0]
+    if (
+        best.latency.p50 > input_p50 * (1 - MIN_GAIN)
+        and input_is_onnx
+        and plain.passed
+        and plain.runtime == ONNXRUNTIME
+    ):
+        best = plain
     return best
+
+
+def _why_none(candidates: list[Candidate]) -> str:
+    """Why nothing passed: the first error, or the closest miss; what to try."""
+    errors = [f"{c.name}: {c.error}" for c in candidates if c.error]
+    verified = [c for c in candidates if c.verify]
+    if verified:
+        closest = min(verified, key=lambda c: c.verify["max_abs_diff"])
+        return (
+            f"closest: {closest.name}, max abs diff {closest.verify['max_abs_diff']:.3g}; "
+            "try a larger --tolerance"
+        )
+    return errors[0] if errors else "no candidate could be built"
 
 
 def _try_ort_all(
@@ -261,31 +147,43 @@ def slower_note(fmt: str, final: LatencyStats | None, source: LatencyStats) -> l
 
 
 def _warnings_of(warnings: list[str], chosen: Candidate) -> list[str]:
-    """The random-calibration warning concerns only a statically quantized choice."""
-    calibrated = any(step.name == "int8-static" for step in chosen.chain.steps)
+    """The random-calibration warning concerns only a calibrated (static or NNCF) choice."""
+    calibrated = chosen.runtime != ONNXRUNTIME and chosen.precision == "int8"
+    calibrated |= any(step.name == "int8-static" for step in chosen.chain.steps)
     return [w for w in warnings if calibrated or w != quantize.GENERATED_CALIBRATION_WARNING]
+
+
+@dataclass
+class AutoResult:
+    """The candidate table (the input first) and the chosen candidate."""
+
+    rows: list[dict]
+    chosen: Candidate
 
 
 def auto_optimize(
     chain: Chain, options: OptimizeOptions, batch: int, progress: Progress
-) -> list[dict]:
+) -> AutoResult:
     """Build, verify and time the candidates; continue ``chain`` with the chosen one."""
     progress(Step.AUTO, 0.0, "building and verifying candidates")
-    candidates = build_candidates(chain, options, batch)
+    context = build_candidates(chain, options, batch)
+    progress(Step.AUTO, 0.5, "per-node INT8 errors; retrying INT8 that missed the tolerance")
+    context.all += int8_retry.retry_int8(context, options, chain.warnings)
+    candidates = context.all
     reference = chain.reference
     progress(Step.AUTO, 0.6, f"measuring {len(candidates)} candidates and the input, interleaved")
     runners: dict[str, RunOnce] = {"input": reference.original_runner()}
     for c in candidates:
-        if c.chain is not None and not c.error:
-            runners[c.name] = session_runner(
-                onnx_session(c.chain.current, options.threads), reference.inputs
-            )
+        if c.usable:
+            runners[c.name] = c.runner(reference.inputs, options.threads)
     stats = measure_budgeted(runners, options.runs, options.warmup, batch, MEASURE_BUDGET_S)
     for c in candidates:
         c.latency = stats.get(c.name)
     best = choose(candidates, stats["input"].p50, reference.adapter.format == "onnx")
-    progress(Step.AUTO, 0.85, f"trying ORT level all on {best.name}")
-    final = _try_ort_all(best, reference, options, batch, stats)
+    final = best
+    if best.runtime == ONNXRUNTIME:
+        progress(Step.AUTO, 0.85, f"trying ORT level all on {best.name}")
+        final = _try_ort_all(best, reference, options, batch, stats)
     if final is not best:
         candidates.append(final)
     final.chosen = True
@@ -295,9 +193,31 @@ def auto_optimize(
     chain.warnings[:] = sorted(
         set(_warnings_of(chain.warnings, final))
         | set(slower_note(reference.adapter.format, final.latency, stats["input"]))
+        | set(_openvino_slower_note(options, reference, final, stats["input"]))
     )
-    progress(Step.AUTO, 1.0, f"chose {final.name}")
+    progress(Step.AUTO, 1.0, f"chose {final.name} ({final.runtime} {final.precision})")
     rows = [c.to_dict() for c in candidates]
     source = {"name": "input", "latency_ms_p50": stats["input"].p50, "max_abs_diff": 0.0}
     source |= {"top1_agreement": None, "passed": True, "chosen": False, "pareto": False}
-    return [source, *rows]
+    source |= {"runtime": _input_runtime(reference), "precision": "fp32"}
+    return AutoResult([source, *rows], final)
+
+
+def _openvino_slower_note(
+    options: OptimizeOptions, reference: Reference, final: Candidate, source: LatencyStats
+) -> list[str]:
+    """Under ``--runtime openvino`` the result is OpenVINO's even when the ONNX input ran
+    faster in onnxruntime; the user should know."""
+    if options.runtime != "openvino" or reference.adapter.format != "onnx":
+        return []
+    if final.latency is None or final.latency.p50 < source.p50:
+        return []
+    return [
+        f"the fastest OpenVINO candidate ({final.name}, {final.latency.p50:.3g} ms at p50) "
+        f"ran no faster than the input in onnxruntime ({source.p50:.3g} ms)"
+    ]
+
+
+def _input_runtime(reference: Reference) -> str:
+    """Where the input was measured: onnxruntime for ONNX, else its own framework."""
+    return ONNXRUNTIME if reference.adapter.format == "onnx" else reference.adapter.format

@@ -64,6 +64,7 @@ def _run_optimize(args: argparse.Namespace) -> int:
         threads=args.threads,
         batch=args.batch,
         report=args.report,
+        runtime=args.runtime,
         **({} if args.min_top1 is None else {"min_top1": args.min_top1}),
     )
     progress = _progress_printer(args.quiet, "optimize_model")
@@ -95,6 +96,13 @@ def _add_optimize(subparsers: Any) -> None:
     parser.add_argument("--exclude-nodes", metavar="A,B", help="nodes not to quantize")
     parser.add_argument("--exclude-op-types", metavar="A,B", help="op types not to quantize")
     parser.add_argument("--auto", action="store_true", help="try candidates, keep the fastest")
+    parser.add_argument(
+        "--runtime",
+        choices=("onnxruntime", "openvino", "any"),
+        default="any",
+        help="where the result will be deployed: auto mode tries only that runtime's "
+        "candidates (default any); an OpenVINO result is written as IR (OUT.xml + OUT.bin)",
+    )
     parser.add_argument(
         "--tolerance", type=float, metavar="ATOL", help="max abs diff allowed per output value"
     )

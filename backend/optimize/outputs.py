@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import contextlib
 import shutil
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
@@ -16,10 +17,17 @@ from opscope.backend.optimize import report
 
 
 def write_outputs(
-    final: Path, target: Path, result: dict[str, Any], report_path: str | None
+    final: Path,
+    target: Path,
+    result: dict[str, Any],
+    report_path: str | None,
+    extra: Sequence[tuple[Path, Path]] = (),
 ) -> None:
-    """The model (a file, or a SavedModel folder) and its JSON and Markdown reports."""
+    """The model (a file, or a SavedModel folder) and its JSON and Markdown reports;
+    ``extra`` (source, target) files belong to the model (an OpenVINO IR's ``.bin``)."""
     with contextlib.ExitStack() as stack:
+        for source, destination in extra:
+            shutil.copyfile(source, stack.enter_context(atomic_path(destination)))
         if final.is_dir():  # a SavedModel from the TensorFlow route
             temp = stack.enter_context(atomic_path(target, is_dir=True))
             shutil.copytree(final, temp, dirs_exist_ok=True)

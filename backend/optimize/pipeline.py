@@ -16,8 +16,8 @@ from opscope.atomic import check_output_path
 from opscope.backend.contracts.optimize import OptimizeOptions
 from opscope.backend.models import open_model
 from opscope.backend.models.onnx_model import load_onnx, summarize_onnx
-from opscope.backend.optimize import auto, prune, report, tf_prune
-from opscope.backend.optimize.bench import measure_budgeted, onnx_session, session_runner
+from opscope.backend.optimize import auto, deployment, prune, report, tf_prune
+from opscope.backend.optimize.bench import measure_budgeted
 from opscope.backend.optimize.chain import Chain, proto_step
 from opscope.backend.optimize.manual import manual_steps
 from opscope.backend.optimize.outputs import write_outputs
@@ -27,17 +27,19 @@ from opscope.backend.optimize.reference import (
     build_reference,
     work_folder,
 )
-from opscope.backend.summary import path_size
 from opscope.errors import OpscopeError
 from opscope.progress import Progress, Step
 
 
-def compare_latency(reference: Reference, final: Path, options: OptimizeOptions, batch: int):
-    """Original and optimized, interleaved, spinning off: the report's latency table; at
-    least ``options.runs`` runs, more for models fast enough to be lost in noise."""
+def compare_latency(
+    reference: Reference, final: Path, options: OptimizeOptions, batch: int, chosen=None
+):
+    """Original and optimized (in the chosen candidate's runtime), interleaved, spinning
+    off: the report's latency table; at least ``options.runs`` runs, more for models fast
+    enough to be lost in noise."""
     runners = {
         "original": reference.original_runner(),
-        "optimized": session_runner(onnx_session(final, options.threads), reference.inputs),
+        "optimized": deployment.optimized_runner(chosen, final, reference, options.threads),
     }
     return measure_budgeted(runners, options.runs, options.warmup, batch)
 
@@ -81,21 +83,30 @@ def _optimize_onnx(
             f"keep outputs {', '.join(reference.output_names)}; dead nodes, unused weights",
             proto_step(lambda m: prune.prune_graph(m, reference.output_names)),
         )
-        candidates = None
+        candidates, chosen = None, None
         if options.auto:
-            candidates = auto.auto_optimize(chain, options, batch, progress)
+            outcome = auto.auto_optimize(chain, options, batch, progress)
+            candidates, chosen = outcome.rows, outcome.chosen
         else:
             manual_steps(chain, options, batch, progress)
         progress(Step.VERIFY, 1.0, "every step verified against the original")
         progress(Step.BENCHMARK, 0.0, "measuring original and optimized")
         final = chain.current
-        latency = compare_latency(reference, final, options, batch)
-        if options.auto and reference.adapter.format == "onnx":
+        latency = compare_latency(reference, final, options, batch, chosen)
+        if options.auto and reference.adapter.format == "onnx" and options.runtime != "openvino":
             final, latency = keep_input_if_slower(chain, latency, candidates)
-        after = summarize_onnx(load_onnx(final), path_size(final)).to_dict()
-        result = report.build_report(source, target, reference, chain, after, latency, candidates)
-        progress(Step.BENCHMARK, 0.95, f"writing {target.name}")
-        write_outputs(final, target, result, options.report)
+            chosen = chosen if chain.steps else None  # the input itself, in onnxruntime
+        deployed = deployment.deployment_of(chosen, final, target, folder)
+        for _, path in deployed.files:
+            check_output_path(source, path)
+        after = summarize_onnx(load_onnx(final), deployed.size_bytes()).to_dict()
+        result = report.build_report(
+            source, deployed.output, reference, chain, after, latency, candidates
+        )
+        result |= deployed.report_fields(options.report)
+        progress(Step.BENCHMARK, 0.95, f"writing {deployed.output.name}")
+        (model, written), *others = deployed.files
+        write_outputs(model, written, result, options.report, others)
     return result
 
 

@@ -62,11 +62,13 @@ class Reference:
         return batch_of(self.inputs)
 
     def original_runner(self) -> RunOnce:
-        """One call of the original: eager in its framework, or onnxruntime for ONNX."""
+        """One call of the original as it is served: in its framework (a SavedModel's
+        signature, a Keras model's tf.function, hybridized MXNet), or onnxruntime for ONNX."""
         if self.adapter.format == "onnx":
             return session_runner(onnx_session(self.adapter.path), self.inputs)
         inputs = self.inputs
-        return lambda: self.adapter.run(inputs)
+        serving = getattr(self.adapter, "serving_runner", None)  # Keras: its tf.function
+        return serving(inputs) if serving is not None else lambda: self.adapter.run(inputs)
 
 
 @dataclass(frozen=True)

@@ -18,7 +18,17 @@ from opscope.backend.optimize.bench import LatencyStats
 from opscope.backend.optimize.chain import Chain
 from opscope.backend.optimize.reference import Reference
 
-LIBRARIES = ("onnx", "onnxruntime", "onnxslim", "numpy", "torch", "tensorflow", "mxnet")
+LIBRARIES = (
+    "onnx",
+    "onnxruntime",
+    "onnxslim",
+    "openvino",
+    "nncf",
+    "numpy",
+    "torch",
+    "tensorflow",
+    "mxnet",
+)
 MACHINE_SPECIFIC_NOTE = (
     "ONNX Runtime offline optimization at level layout/all wrote layout transforms and "
     "contrib ops chosen for this machine's CPU: the model may run slower or not at all "
@@ -118,6 +128,7 @@ def build_tf_report(
         "output": str(paths[1]),
         "original_runtime": before.format,
         "optimized_runtime": "tensorflow",
+        "runtime": "tensorflow",
         "steps": steps,
         "before": before.to_dict(),
         "after": after.to_dict(),
@@ -150,19 +161,89 @@ def _op_table(before: dict[str, int], after: dict[str, int]) -> list[str]:
 
 def _candidate_table(candidates: list[dict[str, Any]]) -> list[str]:
     rows = [
-        "| candidate | p50 ms | max abs diff | top-1 | passed | Pareto | chosen |",
-        "|---|---:|---:|---:|:-:|:-:|:-:|",
+        "| candidate | runtime | precision | p50 ms | max abs diff | top-1 | passed | Pareto "
+        "| chosen |",
+        "|---|---|---|---:|---:|---:|:-:|:-:|:-:|",
     ]
     for c in candidates:
         top1 = c.get("top1_agreement")
         diff = c.get("max_abs_diff")
         rows.append(
-            f"| {c['name']} | {_ms(c.get('latency_ms_p50'))} | "
+            f"| {c['name']} | {c.get('runtime', 'onnxruntime')} | {c.get('precision', 'fp32')} | "
+            f"{_ms(c.get('latency_ms_p50'))} | "
             f"{'–' if diff is None else f'{diff:.3g}'} | "
             f"{'–' if top1 is None else f'{top1:.1%}'} | {'yes' if c['passed'] else 'no'} | "
             f"{'*' if c.get('pareto') else ''} | {'**yes**' if c['chosen'] else ''} |"
         )
     return rows
+
+
+def _worst_nodes(candidates: list[dict[str, Any]]) -> list[str]:
+    """Per INT8 candidate, the nodes that add the most quantization error."""
+    lines = []
+    for c in candidates:
+        rows = [r for r in c.get("worst_nodes") or [] if r["contribution"] > 0]
+        if not rows:
+            continue
+        lines += [f"### Largest INT8 error: {c['name']}", ""]
+        lines += ["| node | op | relative error | added by the node |", "|---|---|---:|---:|"]
+        lines += [
+            f"| {r['node']} | {r['op_type']} | {r['relative_error']:.3g} | "
+            f"{r['contribution']:.3g} |"
+            for r in rows
+        ]
+        lines += [
+            "",
+            "Keep them in float with `--exclude-nodes " + ",".join(r["node"] for r in rows) + "`.",
+            "",
+        ]
+    return lines
+
+
+def deploy_section(report: dict[str, Any]) -> list[str]:
+    """How to load and run the exported model in the runtime it was measured in."""
+    if report.get("optimized_runtime") == "tensorflow":
+        return []
+    runtime = report.get("runtime", "onnxruntime")
+    output = report["output"]
+    if runtime == "openvino":
+        properties = report.get("compile_properties") or {}
+        code = [
+            "import numpy as np",
+            "import openvino as ov",
+            "",
+            "core = ov.Core()",
+            f"model = core.read_model({output!r})",
+            f"compiled = core.compile_model(model, 'CPU', {properties!r})",
+            "request = compiled.create_infer_request()",
+            "feed = {port.any_name: np.zeros(port.get_partial_shape().get_min_shape(),",
+            "                               port.get_element_type().to_dtype())",
+            "        for port in compiled.inputs}",
+            "outputs = request.infer(feed).to_tuple()",
+        ]
+    else:
+        code = [
+            "import numpy as np",
+            "import onnxruntime as ort",
+            "",
+            f"session = ort.InferenceSession({output!r}, providers=['CPUExecutionProvider'])",
+            "types = {'tensor(float)': np.float32, 'tensor(int64)': np.int64}",
+            "feed = {i.name: np.zeros([d if isinstance(d, int) else 1 for d in i.shape],",
+            "                         types.get(i.type, np.float32))",
+            "        for i in session.get_inputs()}",
+            "outputs = session.run(None, feed)",
+        ]
+    precision = report.get("precision", "fp32")
+    return [
+        "## Deploy",
+        "",
+        f"Run it with **{runtime}** ({precision}), as it was measured:",
+        "",
+        "```python",
+        *code,
+        "```",
+        "",
+    ]
 
 
 def _tf_counts(report: dict[str, Any]) -> list[str]:
@@ -210,6 +291,8 @@ def to_markdown(report: dict[str, Any]) -> str:
     lines += ["", f"Speedup (p50): {report['speedup']:.2f}x", ""]
     if "candidates" in report:
         lines += ["## Candidates (auto mode)", "", *_candidate_table(report["candidates"]), ""]
+        lines += _worst_nodes(report["candidates"])
+    lines += deploy_section(report)
     if "tf_node_counts" in report:
         lines += ["## TensorFlow graph (frozen, pruned)", "", *_tf_counts(report), ""]
     sizes = report["size_bytes"]

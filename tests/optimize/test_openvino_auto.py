@@ -1,0 +1,143 @@
+"""Auto mode across runtimes on small real models: OpenVINO candidates verified like every
+other, the result exported in its runtime's format, and the rules (never a failing
+candidate, never slower than the input, the user's runtime respected). Nothing here
+depends on which runtime wins on this machine."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from opscope.backend.contracts.base import convert
+from opscope.backend.contracts.optimize import OptimizeOptions, OptimizeReport
+from opscope.backend.optimize.pipeline import optimize_model
+from opscope.progress import ignore_progress
+
+pytestmark = pytest.mark.slow
+pytest.importorskip("openvino")
+
+
+def _auto(model: Path, target: Path, **changes) -> dict:
+    options = OptimizeOptions(
+        auto=True, tolerance=0.05, runs=8, warmup=2, report=str(target.with_suffix(".json"))
+    )
+    import msgspec
+
+    return optimize_model(
+        model, target, msgspec.structs.replace(options, **changes), ignore_progress
+    )
+
+
+def _rules(report: dict) -> None:
+    """What every auto result must keep, whichever candidate won."""
+    convert(report, OptimizeReport)  # the typed contract takes it as it is
+    rows = {c["name"]: c for c in report["candidates"]}
+    chosen = [c for c in report["candidates"] if c["chosen"]]
+    assert len(chosen) == 1 and chosen[0]["passed"]
+    # never slower than the input, measured in the same run (the plain fp32 copy of an
+    # ONNX input is what is kept when nothing beats the input clearly)
+    assert chosen[0]["latency_ms_p50"] <= rows["input"]["latency_ms_p50"] or chosen[0]["name"] in (
+        "fp32",
+        "input",
+    )
+    assert report["runtime"] == chosen[0]["runtime"]
+    assert report["verify"]["passed"]
+    assert report["files"] and all(
+        Path(f).is_absolute() and Path(f).exists() for f in report["files"]
+    )
+    assert report["output"] in report["files"]
+
+
+def test_any_runtime_verifies_openvino_fp32_and_int8(cnn_onnx: Path, tmp_path: Path) -> None:
+    report = _auto(cnn_onnx, tmp_path / "auto.onnx")
+    _rules(report)
+    rows = {c["name"]: c for c in report["candidates"]}
+    assert rows["openvino-fp32"]["runtime"] == "openvino"
+    assert rows["openvino-fp32"]["passed"] and rows["openvino-fp32"]["latency_ms_p50"] > 0
+    nncf = rows["openvino-int8-nncf"]
+    assert nncf["precision"] == "int8" and nncf["max_abs_diff"] is not None and not nncf["error"]
+    assert rows["int8-static-minmax"]["precision"] == "int8"
+    assert rows["int8-static-minmax"]["worst_nodes"]  # per-node errors, listed in the report
+    if report["runtime"] == "openvino":
+        assert report["output"].endswith(".xml")
+        assert report["compile_properties"]["PERFORMANCE_HINT"] == "LATENCY"
+    else:
+        assert report["output"] == str(tmp_path / "auto.onnx")
+        assert report["compile_properties"] == {}
+
+
+def test_runtime_onnxruntime_never_yields_openvino(cnn_onnx: Path, tmp_path: Path) -> None:
+    report = _auto(cnn_onnx, tmp_path / "ort.onnx", runtime="onnxruntime")
+    _rules(report)
+    assert {c["runtime"] for c in report["candidates"]} == {"onnxruntime"}
+    assert report["runtime"] == "onnxruntime" and not list(tmp_path.glob("*.xml"))
+
+
+def test_runtime_openvino_exports_ir_that_loads_and_matches(cnn_onnx: Path, tmp_path: Path) -> None:
+    from opscope.backend.optimize.bench import onnx_session, session_runner
+    from opscope.backend.optimize.bench_models import bench_models
+    from opscope.backend.runtimes import openvino_runtime as ovr
+
+    report = _auto(cnn_onnx, tmp_path / "ov.onnx", runtime="openvino")
+    convert(report, OptimizeReport)
+    assert report["runtime"] == "openvino"
+    assert {c["runtime"] for c in report["candidates"][1:]} == {"openvino"}
+    xml, weights = tmp_path / "ov.xml", tmp_path / "ov.bin"
+    assert report["output"] == str(xml) and str(weights.resolve()) in report["files"]
+    assert not (tmp_path / "ov.onnx").exists()
+    model, compiled = ovr.load_for_run(xml)
+    assert ovr.saved_properties(model) == report["compile_properties"]
+    rng = np.random.default_rng(4)
+    inputs = {"x": rng.standard_normal((2, 3, 32, 32)).astype(np.float32)}
+    want = session_runner(onnx_session(cnn_onnx), inputs)()[0]
+    got = ovr.infer_runner(compiled, inputs)()[0]
+    assert np.abs(got - want).max() <= 0.05 + 1e-3 * np.abs(want).max()
+    markdown = (tmp_path / "ov.md").read_text()
+    assert "import openvino as ov" in markdown and str(xml) in markdown
+    rows = bench_models([str(xml)], runs=3, warmup=1, progress=lambda *_: None)
+    assert rows[0]["runtime"] == "openvino"
+
+
+def test_a_model_openvino_cannot_read_leaves_onnxruntime_working(
+    inverse_onnx: Path, tmp_path: Path
+) -> None:
+    report = _auto(inverse_onnx, tmp_path / "inv.onnx")
+    _rules(report)
+    openvino = [c for c in report["candidates"] if c["runtime"] == "openvino"]
+    assert openvino and all(not c["passed"] and "Inverse" in c["error"] for c in openvino)
+    assert report["runtime"] == "onnxruntime"
+    assert any(c["passed"] for c in report["candidates"][1:] if c["runtime"] == "onnxruntime")
+
+
+def test_runtime_openvino_with_nothing_that_works_exits_2(
+    inverse_onnx: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from opscope.cli import main
+
+    out = tmp_path / "none.onnx"
+    code = main(
+        ["optimize", str(inverse_onnx), "-o", str(out), "--auto", "--runtime", "openvino", "-q"]
+    )
+    error = capsys.readouterr().err.strip().splitlines()
+    assert code == 2
+    assert error[-1].startswith(f"opscope: cannot optimize {inverse_onnx}: ")
+    assert "OpenVINO cannot read the ONNX model" in error[-1]
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_int8_that_misses_the_tolerance_is_retried_once_without_its_worst_nodes(
+    cnn_onnx: Path, tmp_path: Path
+) -> None:
+    report = _auto(cnn_onnx, tmp_path / "tight.onnx", tolerance=1e-5)
+    rows = {c["name"]: c for c in report["candidates"]}
+    assert not rows["int8-static-minmax"]["passed"]
+    retry = rows["int8-static-minmax-retry"]
+    assert retry["precision"] == "int8" and not retry["name"].endswith("-retry-retry")
+    assert any(n.startswith("int8-static-minmax missed the tolerance") for n in report["notes"])
+    assert "openvino-int8-nncf-retry" in rows
+    chosen = next(c for c in report["candidates"] if c["chosen"])
+    assert chosen["passed"]
+    json.dumps(report)
