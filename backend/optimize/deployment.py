@@ -48,9 +48,7 @@ class Deployment:
         }
 
 
-def deployment_of(
-    chosen: Candidate | None, final: Path, target: Path, folder: Path
-) -> Deployment:
+def deployment_of(chosen: Candidate | None, final: Path, target: Path, folder: Path) -> Deployment:
     """The files to write for ``chosen`` (None: the onnxruntime model at ``final``); an
     OpenVINO model is saved as IR into ``folder`` first."""
     if chosen is None or chosen.runtime == ONNXRUNTIME:
