@@ -56,3 +56,15 @@ def torch_training_trace(tmp_path_factory: pytest.TempPathFactory) -> Path:
     script = Path(__file__).with_name("torch_training_trace.py")
     subprocess.run([sys.executable, str(script), str(target)], check=True, capture_output=True)
     return target
+
+
+@pytest.fixture(scope="session")
+def tf_xspace_logdirs(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """Logdirs ``bilstm``, ``cnn`` and ``while_loop`` by the real TF profiler (3 steps each)."""
+    out = tmp_path_factory.mktemp("tf_xspace")
+    script = Path(__file__).with_name("tf_xspace_traces.py")
+    env = dict(os.environ, TF_CPP_MIN_LOG_LEVEL="3", CUDA_VISIBLE_DEVICES="")
+    subprocess.run(
+        [sys.executable, str(script), str(out)], check=True, env=env, capture_output=True
+    )
+    return out

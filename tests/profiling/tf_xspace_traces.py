@@ -1,4 +1,4 @@
-"""Write TensorFlow profiler logdirs of three small programs: ``python tf_xspace_traces.py OUT [STEPS]``.
+"""Write TensorFlow profiler logdirs of three small programs (``tf_xspace_traces.py OUT [STEPS]``).
 
 Run in a child process by the test fixture (tensorflow stays out of the test process) and by
 ``benchmarks/tf_trace_import.py`` (with many steps). Each program runs as a ``tf.function``
