@@ -6,7 +6,7 @@ and both timelines colour ops by name, so the same op looks the same in both.
 
 from __future__ import annotations
 
-from pathlib import Path
+from dataclasses import dataclass
 from typing import Any
 
 from PySide6.QtCore import Qt
@@ -25,7 +25,7 @@ from opscope.gui.timeline import TimelineView
 from opscope.gui.timeline.search import occurrences
 from opscope.gui.trace_page import boxed
 from opscope.profiling.stats import compare, op_stats
-from opscope.profiling.trace import Trace, load_trace
+from opscope.profiling.trace import Trace
 
 COMPARE_COLUMNS = [
     ("op", "Op"),
@@ -61,13 +61,20 @@ def delta_rows(trace_a: Trace, trace_b: Trace) -> list[dict[str, Any]]:
     return sorted(rows, key=lambda row: abs(row["delta_total_us"]), reverse=True)
 
 
+@dataclass(frozen=True)
+class ComparedRun:
+    """One side of a comparison: a trace already in memory (a trace page's, usually, so a
+    compared trace is loaded once) and the name shown for it."""
+
+    name: str
+    trace: Trace
+
+
 class ComparePage(QWidget):
-    def __init__(
-        self, result_a: dict[str, Any], result_b: dict[str, Any], parent: QWidget | None = None
-    ) -> None:
+    def __init__(self, run_a: ComparedRun, run_b: ComparedRun, parent: QWidget | None = None):
         super().__init__(parent)
-        self.results = (result_a, result_b)
-        self.traces = (load_trace(result_a["trace_file"]), load_trace(result_b["trace_file"]))
+        self.runs = (run_a, run_b)
+        self.traces = (run_a.trace, run_b.trace)
         span = max(trace.span_ns for trace in self.traces)
         self.timelines = tuple(TimelineView(trace, span) for trace in self.traces)
         self.rows = delta_rows(*self.traces)
@@ -98,8 +105,8 @@ class ComparePage(QWidget):
     def _lay_out(self) -> None:
         splitter = QSplitter(Qt.Orientation.Vertical)
         splitter.addWidget(boxed("Per-op change, largest first (B − A)", self.table))
-        for letter, result, timeline in zip("AB", self.results, self.timelines, strict=True):
-            box = boxed(f"{letter}: {Path(result['path']).name}", timeline)
+        for letter, run, timeline in zip("AB", self.runs, self.timelines, strict=True):
+            box = boxed(f"{letter}: {run.name}", timeline)
             splitter.addWidget(box)
         splitter.setSizes([300, 330, 330])
         column = QVBoxLayout(self)

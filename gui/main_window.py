@@ -8,7 +8,6 @@ job finishes.
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -16,16 +15,23 @@ from PySide6.QtCore import QSettings, Qt, Signal
 from PySide6.QtGui import QAction, QCloseEvent, QDragEnterEvent, QDropEvent, QKeySequence
 from PySide6.QtWidgets import QFileDialog, QMainWindow, QMessageBox, QTabWidget, QWidget
 
+from opscope.backend.contracts.models import InspectResult
+from opscope.backend.contracts.traces import ImportTraceResult
 from opscope.backend.detect import detect_file
 from opscope.backend.jobs import JobSpec
 from opscope.errors import OpscopeError
 from opscope.gui import about, recent_files
+from opscope.gui.compare_page import ComparedRun, ComparePage
 from opscope.gui.error_dialog import show_error
 from opscope.gui.job_status import JobStatus
+from opscope.gui.jobs import JobHandle, JobQueue
 from opscope.gui.log_pane import LogPane
+from opscope.gui.model_page import ModelPage
 from opscope.gui.model_workflow import ModelWorkflow
-from opscope.gui.pages import page_for_result
+from opscope.gui.trace_page import TracePage
 from opscope.gui.welcome_page import WelcomePage
+from opscope.profiling.trace import load_trace
+from opscope.progress import ProgressEvent
 from opscope.resources import demo_files
 
 MODEL_FILTER = (
@@ -36,12 +42,6 @@ LOG_HEIGHT = 120
 TRACE_FILTER = "Traces (*.json *.json.gz *.pb *.pb.gz *.trace *.gz);;All files (*)"
 
 
-@dataclass
-class PendingJob:
-    spec: JobSpec
-    on_done: Callable[[dict[str, Any]], None]
-
-
 class MainWindow(QMainWindow):
     jobs_settled = Signal()  # every job submitted so far has ended
 
@@ -50,7 +50,6 @@ class MainWindow(QMainWindow):
         self.settings = settings or QSettings("opscope", "opscope")
         self.failed_jobs = 0
         self.failed_opens = 0
-        self._pending: dict[int, PendingJob] = {}
         self.setWindowTitle("opscope")
         self.setAcceptDrops(True)
         self._build_pages()
@@ -60,7 +59,7 @@ class MainWindow(QMainWindow):
         self.resizeDocks([self.log_pane], [LOG_HEIGHT], Qt.Orientation.Vertical)
         self.model_workflow = ModelWorkflow(self)
         self._build_menus()
-        self._start_worker()
+        self._start_jobs()
         self._restore_geometry()
 
     # -- construction ------------------------------------------------------------------
@@ -121,17 +120,9 @@ class MainWindow(QMainWindow):
         help_menu.addAction(self._action("&About opscope", self.show_about))
         self._refresh_recent()
 
-    def _start_worker(self) -> None:
-        from opscope.gui.worker import JobWorker
-
-        self.worker = JobWorker(self)
-        self.model_workflow.watch(self.worker)  # first, so pages update before jobs_settled
-        self.worker.job_started.connect(self._on_started)
-        self.worker.job_progress.connect(self._on_progress)
-        self.worker.job_finished.connect(self._on_finished)
-        self.worker.job_failed.connect(self._on_failed)
-        self.worker.job_cancelled.connect(self._on_cancelled)
-        self.worker.start()
+    def _start_jobs(self) -> None:
+        self.jobs = JobQueue(self)
+        self.jobs.settled.connect(self._check_settled)
 
     def _restore_geometry(self) -> None:
         geometry = self.settings.value("window/geometry")
@@ -159,14 +150,14 @@ class MainWindow(QMainWindow):
         files = recent_files.recent_files(self.settings)
         return str(Path(files[0]).parent) if files else str(Path.home())
 
-    def open_path(self, path: str) -> int | None:
+    def open_path(self, path: str) -> JobHandle | None:
         """Sniff ``path`` and start the job that opens it; None if it cannot be opened."""
         try:
             kind = detect_file(path)
         except OpscopeError as exc:
             self.failed_opens += 1
             self.log_pane.log(f"cannot open {path}: {exc}", "error")
-            show_error(self, "Cannot open file", f"Cannot open {Path(path).name}", str(exc))
+            show_error(self, "Cannot open file", f"Cannot open {Path(path).name}: {exc}", "")
             self._check_settled()
             return None
         recent_files.remember(self.settings, path)
@@ -174,23 +165,45 @@ class MainWindow(QMainWindow):
         name = Path(path).name
         if kind.kind == "trace":
             spec = JobSpec("import_trace", {"path": str(path)}, title=f"Importing {name}")
-        else:
-            spec = JobSpec("inspect_model", {"path": str(path)}, title=f"Inspecting {name}")
-        return self.submit(spec, lambda result: self.show_result(spec, result))
+            return self.submit(spec, self.show_trace)
+        spec = JobSpec("inspect_model", {"path": str(path)}, title=f"Inspecting {name}")
+        return self.submit(spec, self.show_model)
 
-    def submit(self, spec: JobSpec, on_done: Callable[[dict[str, Any]], None]) -> int:
-        job_id = self.worker.submit(spec)
-        self._pending[job_id] = PendingJob(spec, on_done)
-        self.log_pane.log(f"queued: {spec.label}")
-        return job_id
+    def submit(self, spec: JobSpec, on_done: Callable[[Any], None]) -> JobHandle:
+        """Queue ``spec``; ``on_done(result)`` runs when it finishes. The window follows the
+        job's own handle for the status bar, the log and failures."""
+        handle = self.jobs.submit(spec)
+        handle.finished.connect(lambda result, h=handle: self._finished(h, on_done, result))
+        handle.failed.connect(lambda message, details, h=handle: self._failed(h, message, details))
+        handle.cancelled.connect(lambda h=handle: self.log(f"cancelled: {h.label}", "warning"))
+        handle.started.connect(lambda h=handle: self._started(h))
+        handle.progress.connect(lambda event, h=handle: self._progress(h, event))
+        self.log(f"queued: {spec.label}")
+        return handle
 
-    def show_result(self, spec: JobSpec, result: dict[str, Any]) -> None:
-        page = page_for_result(spec.kind, result, self)
-        if hasattr(page, "compare_requested"):
-            page.compare_requested.connect(lambda p=page: self.compare_dialog(p))
-        if hasattr(page, "optimize_requested"):
-            self.model_workflow.attach(page)
-        self.add_page(page, Path(spec.params.get("path", spec.kind)).name, spec.params.get("path"))
+    # -- WorkflowHost --------------------------------------------------------------------
+    def log(self, text: str, level: str = "info") -> None:
+        self.log_pane.log(text, level)
+
+    def set_export_enabled(self, enabled: bool) -> None:
+        self.export_action.setEnabled(enabled)
+        self.save_report_action.setEnabled(enabled)
+
+    def dialog_parent(self) -> QWidget:
+        return self
+
+    # -- pages ---------------------------------------------------------------------------
+    def show_trace(self, result: ImportTraceResult, title: str | None = None) -> TracePage:
+        page = TracePage(result, self)
+        page.compare_requested.connect(lambda p=page: self.compare_dialog(p))
+        self.add_page(page, title or Path(result.path).name, result.path)
+        return page
+
+    def show_model(self, result: InspectResult) -> ModelPage:
+        page = ModelPage(result, self, settings=self.settings)
+        self.model_workflow.attach(page)
+        self.add_page(page, Path(result.path).name, result.path)
+        return page
 
     def add_page(self, page: QWidget, title: str, tooltip: str | None = None) -> None:
         index = self.tabs.addTab(page, title)
@@ -199,81 +212,67 @@ class MainWindow(QMainWindow):
         self.tabs.setCurrentIndex(index)
 
     def close_page(self, index: int) -> None:
+        """Close a tab and free its page: everything a page shows belongs to the page."""
         page = self.tabs.widget(index)
         if page is not self.welcome:
             self.tabs.removeTab(index)
+            page.setParent(None)
             page.deleteLater()
 
     # -- comparing traces ----------------------------------------------------------------
-    def compare_dialog(self, page: QWidget) -> None:
+    def compare_dialog(self, page: TracePage) -> None:
         path, _ = QFileDialog.getOpenFileName(
             self, "Compare with Trace", self._last_folder(), TRACE_FILTER
         )
         if path:
             self.compare_with(page, path)
 
-    def compare_with(self, page: QWidget, path: str) -> int:
-        base = page.result
+    def compare_with(self, page: TracePage, path: str) -> JobHandle:
+        """Compare ``page``'s trace (already in memory) with the trace at ``path``."""
+        base = ComparedRun(Path(page.path).name, page.trace)
         spec = JobSpec("import_trace", {"path": path}, title=f"Importing {Path(path).name}")
+        return self.submit(spec, lambda result: self._compare_loaded(base, result))
 
-        return self.submit(spec, lambda result: self.show_comparison(base, result))
+    def _compare_loaded(self, base: ComparedRun, result: ImportTraceResult) -> None:
+        name = Path(result.path).name
+        if name == base.name:
+            name = f"{name} ({Path(result.path).parent.name})"
+        self.show_comparison(base, ComparedRun(name, load_trace(result.trace_file)))
 
-    def show_comparison(self, base: dict[str, Any], other: dict[str, Any]) -> None:
-        from opscope.gui.compare_page import ComparePage
-
-        title = f"{Path(base['path']).name} vs {Path(other['path']).name}"
-        self.add_page(ComparePage(base, other, self), title)
+    def show_comparison(self, run_a: ComparedRun, run_b: ComparedRun) -> None:
+        self.add_page(ComparePage(run_a, run_b, self), f"{run_a.name} vs {run_b.name}")
 
     # -- jobs --------------------------------------------------------------------------
     def cancel_job(self) -> None:
-        if self.worker.current_job is not None:
-            self.worker.cancel()
+        self.jobs.cancel_running()
 
-    def _on_started(self, job_id: int, spec: JobSpec) -> None:
-        self.job_status.set_running(spec.label)
-        self.log_pane.log(f"started: {spec.label}")
+    def _started(self, handle: JobHandle) -> None:
+        self.job_status.set_running(handle.label)
+        self.log(f"started: {handle.label}")
 
-    def _on_progress(self, job_id: int, fraction: float, message: str) -> None:
-        job = self._pending.get(job_id)
-        if job is not None:
-            self.job_status.set_progress(fraction, message, job.spec.label)
+    def _progress(self, handle: JobHandle, event: ProgressEvent) -> None:
+        self.job_status.set_progress(event.overall, event.message, handle.label)
 
-    def _on_finished(self, job_id: int, result: dict[str, Any]) -> None:
-        job = self._pending.pop(job_id, None)
-        if job is None:
-            return
-        self.log_pane.log(f"finished: {job.spec.label}")
+    def _finished(self, handle: JobHandle, on_done: Callable[[Any], None], result: Any) -> None:
+        self.log(f"finished: {handle.label}")
         try:
-            job.on_done(result)
+            on_done(result)
         except OpscopeError as exc:
-            self._report_failure(job, str(exc), "")
-        self._check_settled()
+            self._failed(handle, str(exc), "")
 
-    def _on_failed(self, job_id: int, message: str, details: str) -> None:
-        job = self._pending.pop(job_id, None)
-        if job is not None:
-            self._report_failure(job, message, details)
-        self._check_settled()
-
-    def _report_failure(self, job: PendingJob, message: str, details: str) -> None:
+    def _failed(self, handle: JobHandle, message: str, details: str) -> None:
         self.failed_jobs += 1
-        self.log_pane.log(f"failed: {job.spec.label}: {message}", "error")
-        show_error(self, "Job failed", f"{job.spec.label} failed: {message}", details)
-
-    def _on_cancelled(self, job_id: int) -> None:
-        job = self._pending.pop(job_id, None)
-        if job is not None:
-            self.log_pane.log(f"cancelled: {job.spec.label}", "warning")
-        self._check_settled()
+        self.log(f"failed: {handle.label}: {message}", "error")
+        show_error(self, "Job failed", f"{handle.label} failed: {message}", details)
 
     def _check_settled(self) -> None:
-        if not self._pending:
+        if not self.jobs.busy:
             self.job_status.set_idle()
             self.jobs_settled.emit()
 
     @property
     def busy(self) -> bool:
-        return bool(self._pending)
+        return self.jobs.busy
 
     # -- menus -------------------------------------------------------------------------
     def _refresh_recent(self) -> None:
@@ -307,5 +306,5 @@ class MainWindow(QMainWindow):
 
     def closeEvent(self, event: QCloseEvent) -> None:  # noqa: N802 (Qt API)
         self.settings.setValue("window/geometry", self.saveGeometry())
-        self.worker.shutdown()
+        self.jobs.shutdown()
         super().closeEvent(event)

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Any
+from pathlib import Path
 
 import pyqtgraph as pg
 from PySide6.QtCore import QSettings, QSortFilterProxyModel, Qt, Signal
@@ -22,11 +22,14 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from opscope.backend.contracts.models import InspectResult, TensorInfo
+from opscope.backend.contracts.optimize import OptimizeOptions, OptimizeReport
 from opscope.backend.summary import is_quant_op
 from opscope.gui.count_table import RowsTableModel
+from opscope.gui.jobs import JobHandle
 from opscope.gui.optimize_results import OptimizeResults
 from opscope.gui.pipeline_panel import PipelinePanel
-from opscope.gui.step_progress import StepProgress, applicable_steps
+from opscope.gui.step_progress import StepBars, applicable_steps
 from opscope.gui.units import human_bytes, human_count
 
 CHART_TOP = 25
@@ -77,8 +80,8 @@ def _fit_height(view: QTableView, max_rows: int = 8) -> None:
     view.setMaximumHeight(height + rows * view.verticalHeader().defaultSectionSize() + 2)
 
 
-def _shape(tensor: dict[str, Any]) -> str:
-    shape = tensor.get("shape")
+def _shape(tensor: TensorInfo) -> str:
+    shape = tensor.shape
     if shape is None:
         return "?"
     return "[" + ", ".join("?" if d is None else str(d) for d in shape) + "]"
@@ -108,17 +111,17 @@ class OpCountChart(pg.PlotWidget):
 class ModelPage(QWidget):
     """Tabs: the graph summary, and the optimization pipeline with its results."""
 
-    optimize_requested = Signal(dict)
-    cancel_requested = Signal()
+    optimize_requested = Signal(object)  # OptimizeOptions
     profile_requested = Signal()
 
-    def __init__(
-        self, result: dict[str, Any], parent: QWidget | None = None, settings=None
-    ) -> None:
+    def __init__(self, result: InspectResult, parent: QWidget | None = None, settings=None) -> None:
         super().__init__(parent)
         self.result = result
-        self.path = result.get("path", "")
-        self.report: dict[str, Any] | None = None
+        self.path = result.path
+        self.report: OptimizeReport | None = None
+        self.run: JobHandle | None = None  # the optimize run under way
+        self.run_options: OptimizeOptions | None = None  # the options of the last run
+        self.run_output: Path | None = None  # where the last run writes, in the cache
         self.tabs = QTabWidget(self)
         self.tabs.addTab(self._summary_tab(), "Summary")
         self.tabs.addTab(self._optimize_tab(settings or QSettings()), "Optimize")
@@ -133,9 +136,9 @@ class ModelPage(QWidget):
         column.setContentsMargins(0, 0, 0, 0)
         self.pipeline = PipelinePanel(self.result, settings, left)
         self.pipeline.run_requested.connect(self.optimize_requested)
-        self.pipeline.cancel_requested.connect(self.cancel_requested)
+        self.pipeline.cancel_requested.connect(self.cancel_run)
         self.pipeline.profile_requested.connect(self.profile_requested)
-        self.progress = StepProgress(left)
+        self.progress = StepBars(left)
         column.addWidget(self.pipeline)
         column.addWidget(self.progress)
         column.addStretch(1)
@@ -148,14 +151,24 @@ class ModelPage(QWidget):
         return splitter
 
     # -- an optimize run, as the workflow reports it ---------------------------------------
-    def run_started(self, options: dict[str, Any]) -> None:
+    def run_started(self, run: JobHandle, options: OptimizeOptions) -> None:
+        """Follow the optimize job ``run``: its own progress and end."""
+        self.run, self.run_options = run, options
+        run.progress.connect(self.progress.update_progress)
+        run.cancelled.connect(lambda: self.run_stopped("Cancelled"))
+        run.failed.connect(lambda message, _: self.run_stopped(f"Failed: {message}"))
+        run.ended.connect(self._run_ended)
         self.pipeline.set_running(True)
         self.status_label.setText("Running… the results appear here when the run ends.")
         self.results_area.setCurrentWidget(self.status_label)
-        self.progress.start(applicable_steps(str(self.result.get("format", "")), options))
+        self.progress.start(applicable_steps(self.result.format, options))
 
-    def run_progress(self, fraction: float, message: str) -> None:
-        self.progress.update_progress(fraction, message)
+    def _run_ended(self) -> None:
+        self.run = None
+
+    def cancel_run(self) -> None:
+        if self.run is not None:
+            self.run.cancel()
 
     def run_stopped(self, text: str) -> None:
         """The run was cancelled or failed: say so where the results would be."""
@@ -165,7 +178,7 @@ class ModelPage(QWidget):
         self.status_label.setText(text)
         self.results_area.setCurrentWidget(self.status_label)
 
-    def show_report(self, report: dict[str, Any]) -> None:
+    def show_report(self, report: OptimizeReport) -> None:
         """Show what the optimize job did, and let the user profile both models."""
         self.report = report
         self.progress.finish()
@@ -182,12 +195,12 @@ class ModelPage(QWidget):
         layout.addLayout(self._cards())
         top = QHBoxLayout()
         top.addWidget(self._io_table(), 3)
-        if self.result.get("frozen"):
+        if self.result.frozen:
             top.addWidget(self._frozen_table(), 2)
         layout.addLayout(top)
         splitter = QSplitter(Qt.Orientation.Horizontal, tab)
         splitter.addWidget(self._op_panel())
-        self.chart = OpCountChart(self.result.get("op_counts", {}), splitter)
+        self.chart = OpCountChart(self.result.op_counts, splitter)
         splitter.addWidget(self.chart)
         splitter.setSizes([600, 900])
         layout.addWidget(splitter, 4)
@@ -196,18 +209,14 @@ class ModelPage(QWidget):
 
     def _cards(self) -> QGridLayout:
         r = self.result
-        opset = r.get("opset")
-        producer = r.get("producer") or "—"
+        producer = r.producer or "—"
         cards = [
-            ("Format", str(r.get("format", "?"))),
-            ("Nodes", f"{r.get('nodes', 0):,}"),
-            (
-                "Parameters",
-                f"{human_count(r.get('params', 0))} ({human_bytes(r.get('param_bytes', 0))})",
-            ),
-            ("Size on disk", human_bytes(r.get("size_bytes", 0))),
-            ("Opset", f"{opset if opset is not None else '—'}"),
-            ("Quantization nodes", f"{r.get('quant_nodes', 0):,}"),
+            ("Format", r.format),
+            ("Nodes", f"{r.nodes:,}"),
+            ("Parameters", f"{human_count(r.params)} ({human_bytes(r.param_bytes)})"),
+            ("Size on disk", human_bytes(r.size_bytes)),
+            ("Opset", f"{r.opset if r.opset is not None else '—'}"),
+            ("Quantization nodes", f"{r.quant_nodes:,}"),
         ]
         grid = QGridLayout()
         for column, (title, value) in enumerate(cards):
@@ -218,9 +227,9 @@ class ModelPage(QWidget):
 
     def _io_table(self) -> QTableView:
         rows = [
-            [kind, t["name"], t.get("dtype", "?"), _shape(t)]
-            for kind, key in (("input", "inputs"), ("output", "outputs"))
-            for t in self.result.get(key, [])
+            [kind, t.name, t.dtype, _shape(t)]
+            for kind, tensors in (("input", self.result.inputs), ("output", self.result.outputs))
+            for t in tensors
         ]
         model = RowsTableModel(["", "Name", "Dtype", "Shape"], rows)
         self.io_view = _table(model, self, False, stretch=3)
@@ -228,8 +237,8 @@ class ModelPage(QWidget):
         return self.io_view
 
     def _frozen_table(self) -> QTableView:
-        frozen = self.result["frozen"]
-        rows = [[f, self.result.get(f, 0), frozen.get(f, 0)] for f in FROZEN_FIELDS]
+        frozen = self.result.frozen
+        rows = [[f, getattr(self.result, f), getattr(frozen, f)] for f in FROZEN_FIELDS]
         self.frozen_view = _table(
             RowsTableModel(["Count", "As saved", "Frozen"], rows), self, False
         )
@@ -241,7 +250,7 @@ class ModelPage(QWidget):
         layout.setContentsMargins(0, 0, 0, 0)
         self.op_filter = QLineEdit(panel)
         self.op_filter.setPlaceholderText("Filter op types…")
-        counts = self.result.get("op_counts", {})
+        counts = self.result.op_counts
         total = max(1, sum(counts.values()))
         rows = [[op, n, round(100.0 * n / total, 1)] for op, n in counts.items()]
         quant = [i for i, row in enumerate(rows) if is_quant_op(row[0])]
@@ -261,12 +270,12 @@ class ModelPage(QWidget):
             ("Unused nodes", "unused_nodes"),
             ("Unused initializers", "unused_initializers"),
         ):
-            names = self.result.get(key, [])
+            names = getattr(self.result, key)
             widget = QListWidget(tabs)
             widget.addItems(names)
             tabs.addTab(widget, f"{title} ({len(names)})")
         tabs.addTab(self._quant_list(tabs), f"Quantization nodes ({self._quant_count()})")
-        inner = self.result.get("subgraph_op_counts") or {}
+        inner = self.result.subgraph_op_counts
         if inner:
             widget = QListWidget(tabs)
             ranked = sorted(inner.items(), key=lambda kv: (-kv[1], kv[0]))
@@ -276,12 +285,12 @@ class ModelPage(QWidget):
         return tabs
 
     def _quant_count(self) -> int:
-        return int(self.result.get("quant_nodes", 0))
+        return self.result.quant_nodes
 
     def _quant_list(self, parent: QWidget) -> QListWidget:
         """The inspect job counts quantization nodes but does not name them, so the list
         shows their op types with counts (highlighted in the op table too)."""
         self.quant_list = QListWidget(parent)
-        counts = self.result.get("op_counts", {})
+        counts = self.result.op_counts
         self.quant_list.addItems([f"{op}  ×{n:,}" for op, n in counts.items() if is_quant_op(op)])
         return self.quant_list

@@ -1,23 +1,48 @@
 """The model workflow in the window: optimize a model page's model, profile it, export it.
 
-Each step is a job in the worker; this controller only builds the specs, files the outputs
-in the cache, and hands results back to the pages.
+Each step is a job; this controller builds the specs, files the outputs in the cache and
+hands results to the pages. It talks to the window only through :class:`WorkflowHost`
+(submit a job, log a line, enable export, show a trace or a comparison), and keeps no
+per-page state: a page holds its own run, options, output and report, and the controller
+remembers the last optimized page only weakly, so a closed page is freed.
 """
 
 from __future__ import annotations
 
 import hashlib
 import time
+import weakref
+from collections.abc import Callable
 from pathlib import Path
-from typing import Any
+from typing import Any, Protocol
 
-from PySide6.QtWidgets import QFileDialog
+from PySide6.QtWidgets import QFileDialog, QWidget
 
+from opscope.backend.contracts.optimize import OptimizeOptions, OptimizeReport
+from opscope.backend.contracts.traces import ImportTraceResult
 from opscope.backend.jobs import JobSpec
+from opscope.gui.compare_page import ComparedRun
+from opscope.gui.jobs import JobHandle
 from opscope.paths import cache_dir, trim_cache
 
 PROFILE_RUNS = 20
 CACHE_BUDGET_BYTES = 4 << 30  # optimized models and profiles kept per folder
+
+
+class WorkflowHost(Protocol):
+    """What the workflow needs of the window, and nothing more."""
+
+    def submit(self, spec: JobSpec, on_done: Callable[[Any], None]) -> JobHandle: ...
+
+    def log(self, text: str, level: str = "info") -> None: ...
+
+    def set_export_enabled(self, enabled: bool) -> None: ...
+
+    def show_trace(self, result: ImportTraceResult, title: str | None = None) -> Any: ...
+
+    def show_comparison(self, run_a: ComparedRun, run_b: ComparedRun) -> None: ...
+
+    def dialog_parent(self) -> QWidget: ...
 
 
 def _cache_file(folder: str, source: str, suffix: str) -> Path:
@@ -28,64 +53,36 @@ def _cache_file(folder: str, source: str, suffix: str) -> Path:
 
 
 class ModelWorkflow:
-    """Owned by the main window; knows the last optimized model for File › Export."""
+    def __init__(self, host: WorkflowHost) -> None:
+        self.host = host
+        self._optimized: weakref.ref | None = None  # the page File › Export exports
 
-    def __init__(self, window) -> None:
-        self.window = window
-        self.optimized: tuple[Any, dict[str, Any]] | None = None  # (page, report)
-        self.runs: dict[int, Any] = {}  # optimize job id -> its page
-        self.options: dict[Any, dict[str, Any]] = {}  # page -> the options of its last run
-        self.outputs: dict[Any, Path] = {}  # page -> where its last run writes in the cache
+    @property
+    def optimized_page(self) -> Any | None:
+        return self._optimized() if self._optimized is not None else None
 
     def attach(self, page) -> None:
         page.optimize_requested.connect(lambda options, p=page: self.optimize(p, options))
-        page.cancel_requested.connect(lambda p=page: self.cancel(p))
         page.profile_requested.connect(lambda p=page: self.profile(p))
 
-    def watch(self, worker) -> None:
-        """Route the worker's per-job signals to the page whose optimize run it is (the
-        window's status bar only shows the newest message of whatever runs). Connected
-        before the window's own slots, so a page is up to date when ``jobs_settled`` fires."""
-        worker.job_progress.connect(self._on_progress)
-        worker.job_cancelled.connect(lambda job_id: self._stopped(job_id, "Cancelled"))
-        worker.job_failed.connect(lambda job_id, msg, _: self._stopped(job_id, f"Failed: {msg}"))
-
-    def optimize(self, page, options: dict[str, Any]) -> int:
-        output = _cache_file("optimized", page.path, ".onnx")
-        params = {"path": page.path, "output": str(output), **options}
+    def optimize(self, page, options: OptimizeOptions) -> JobHandle:
+        page.run_output = _cache_file("optimized", page.path, ".onnx")
+        params = {"path": page.path, "output": str(page.run_output), "options": options}
         spec = JobSpec("optimize_model", params, title=f"Optimizing {Path(page.path).name}")
-        page.run_started(options)
-        self.options[page] = options
-        job_id = self.window.submit(spec, lambda report, p=page: self._optimized(p, report))
-        self.runs[job_id] = page
-        self.outputs[page] = output
-        return job_id
+        page_ref = weakref.ref(page)
+        handle = self.host.submit(spec, lambda report: self._optimized_by(page_ref, report))
+        page.run_started(handle, options)
+        return handle
 
-    def cancel(self, page) -> None:
-        """Cancel the page's optimize run, running or still queued."""
-        for job_id, owner in list(self.runs.items()):
-            if owner is page:
-                self.window.worker.cancel(job_id)
-
-    def _on_progress(self, job_id: int, fraction: float, message: str) -> None:
-        page = self.runs.get(job_id)
-        if page is not None:
-            page.run_progress(fraction, message)
-
-    def _stopped(self, job_id: int, text: str) -> None:
-        page = self.runs.pop(job_id, None)
-        if page is not None:
-            page.run_stopped(text)
-
-    def _optimized(self, page, report: dict[str, Any]) -> None:
-        self.runs = {j: p for j, p in self.runs.items() if p is not page}
+    def _optimized_by(self, page_ref: weakref.ref, report: OptimizeReport) -> None:
+        page = page_ref()
+        if page is None:
+            return
         page.show_report(report)
-        self.optimized = (page, report)
-        self.window.export_action.setEnabled(True)
-        self.window.save_report_action.setEnabled(True)
-        factor = report.get("speedup")
-        if factor:
-            self.window.log_pane.log(f"optimized {Path(page.path).name}: {factor:.2f}× faster")
+        self._optimized = page_ref
+        self.host.set_export_enabled(True)
+        if report.speedup:
+            self.host.log(f"optimized {Path(page.path).name}: {report.speedup:.2f}× faster")
 
     # -- profiling -----------------------------------------------------------------------
     def profile(self, page) -> None:
@@ -93,63 +90,70 @@ class ModelWorkflow:
         both traces and their comparison."""
         if page.report is None:
             return
-        original_runtime = "onnxruntime" if page.result.get("format") == "onnx" else "native"
-        runs = [(page.path, original_runtime), (page.report["output"], "onnxruntime")]
-        inputs = self.options.get(page, {}).get("inputs") or []
-        traces: dict[int, dict[str, Any]] = {}
-        for index, (model, runtime) in enumerate(runs):
+        original_runtime = "onnxruntime" if page.result.format == "onnx" else "native"
+        runs = [
+            (page.path, original_runtime, "original"),
+            (page.report.output, "onnxruntime", "optimized"),
+        ]
+        inputs = page.run_options.inputs if page.run_options else ()
+        traces: dict[int, ComparedRun] = {}
+        for index, (model, runtime, role) in enumerate(runs):
             output = _cache_file("profiles", model, ".json")
             params = {"path": model, "output": str(output), "runs": PROFILE_RUNS}
             # the original's input shapes, for formats that do not record them
-            params |= {"runtime": runtime, "inputs": inputs if index == 0 else []}
-            spec = JobSpec(
-                "profile_model", params, title=f"Profiling {Path(model).name} ({runtime})"
-            )
-            self.window.submit(
-                spec, lambda result, i=index: self._import_profile(result, i, traces)
+            params |= {"runtime": runtime, "inputs": inputs if index == 0 else ()}
+            title = f"{Path(page.path).name} ({role}, {runtime})"
+            spec = JobSpec("profile_model", params, title=f"Profiling {title}")
+            self.host.submit(
+                spec, lambda result, i=index, t=title: self._import_profile(result, i, t, traces)
             )
 
-    def _import_profile(self, result: dict[str, Any], index: int, traces: dict) -> None:
-        path = result["output"]
-        spec = JobSpec("import_trace", {"path": path}, title=f"Importing {Path(path).name}")
-        self.window.submit(spec, lambda trace, i=index: self._profiled(trace, i, traces))
+    def _import_profile(self, result, index: int, title: str, traces: dict) -> None:
+        spec = JobSpec("import_trace", {"path": result.output}, title=f"Importing {title}")
+        self.host.submit(spec, lambda trace, i=index, t=title: self._profiled(trace, i, t, traces))
 
-    def _profiled(self, trace: dict[str, Any], index: int, traces: dict) -> None:
-        traces[index] = trace
-        self.window.show_result(JobSpec("import_trace", {"path": trace["path"]}), trace)
+    def _profiled(self, result: ImportTraceResult, index: int, title: str, traces: dict) -> None:
+        page = self.host.show_trace(result, title)
+        traces[index] = ComparedRun(title, page.trace)
         if len(traces) == 2:
-            self.window.show_comparison(traces[0], traces[1])
+            self.host.show_comparison(traces[0], traces[1])
 
     # -- export --------------------------------------------------------------------------
     def export_dialog(self) -> None:
-        if self.optimized is None:
+        page = self.optimized_page
+        if page is None:
             return
-        page, report = self.optimized
         suggestion = str(Path(page.path).with_name(Path(page.path).stem + ".optimized.onnx"))
         target, _ = QFileDialog.getSaveFileName(
-            self.window, "Export Optimized Model", suggestion, "ONNX (*.onnx)"
+            self.host.dialog_parent(), "Export Optimized Model", suggestion, "ONNX (*.onnx)"
         )
         if target:
             self.export(target)
 
-    def export(self, target: str) -> int | None:
-        if self.optimized is None:
+    def export(self, target: str) -> JobHandle | None:
+        page = self.optimized_page
+        if page is None:
             return None
-        _, report = self.optimized
-        params = {"model": report["output"], "report": report, "target": target}
+        params = {"model": page.report.output, "report": page.report, "target": target}
         spec = JobSpec("export_model", params, title=f"Exporting {Path(target).name}")
-        return self.window.submit(
-            spec, lambda r: self.window.log_pane.log(f"exported {r['model']} and its report")
-        )
+        return self.host.submit(spec, lambda r: self.host.log(f"exported {r.model} and its report"))
 
     def save_report_dialog(self) -> None:
-        if self.optimized is None:
+        page = self.optimized_page
+        if page is None:
             return
         target, _ = QFileDialog.getSaveFileName(
-            self.window, "Save Report", "report.md", "Markdown (*.md);;JSON (*.json)"
+            self.host.dialog_parent(), "Save Report", "report.md", "Markdown (*.md);;JSON (*.json)"
         )
         if target:
-            from opscope.backend.export import save_report
+            self.save_report(target)
 
-            save_report(self.optimized[1], target)
-            self.window.log_pane.log(f"saved the report to {target}")
+    def save_report(self, target: str) -> JobHandle | None:
+        """Write the report in a job, off the GUI thread."""
+        page = self.optimized_page
+        if page is None:
+            return None
+        spec = JobSpec(
+            "save_report", {"report": page.report, "target": target}, title="Saving the report"
+        )
+        return self.host.submit(spec, lambda r: self.host.log(f"saved the report to {r.target}"))

@@ -48,6 +48,8 @@ class OpTablePanel(QWidget):
         self.proxy = StatsFilterProxy(self)
         self.table = QTableView()
         self.table.setModel(self.proxy)
+        # once: the proxy (and so the selection model) outlives every refresh's source model
+        self.table.selectionModel().selectionChanged.connect(self._selection_changed)
         self.table.setSortingEnabled(True)
         self.table.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
         self.table.setSelectionMode(QAbstractItemView.SelectionMode.SingleSelection)
@@ -88,7 +90,6 @@ class OpTablePanel(QWidget):
         self.proxy.setSourceModel(model)
         if old is not None:
             old.deleteLater()
-        self.table.selectionModel().selectionChanged.connect(self._selection_changed)
         self.table.sortByColumn(3, Qt.SortOrder.DescendingOrder)
         header = self.table.horizontalHeader()
         header.setSectionResizeMode(0, QHeaderView.ResizeMode.Stretch)

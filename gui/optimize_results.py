@@ -16,6 +16,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from opscope.backend.contracts.optimize import CandidateRow, Latency, OptimizeReport
 from opscope.gui.count_table import RowsTableModel
 from opscope.gui.units import human_bytes
 
@@ -45,14 +46,6 @@ def speed_text(factor: float | None) -> str:
     return f"<b style='color:#c0392b'>{1.0 / factor:.2f}× slower</b> (p50)"
 
 
-def speedup(latency: dict[str, dict[str, float]]) -> float | None:
-    original = latency.get("original", {}).get("p50")
-    optimized = latency.get("optimized", {}).get("p50")
-    if not original or not optimized:
-        return None
-    return original / optimized
-
-
 def _table(headers: list[str], rows: list[list[Any]], parent: QWidget) -> QTableView:
     """Column 1 (a name) takes the spare width; the numbers stay beside it."""
     view = QTableView(parent)
@@ -66,14 +59,14 @@ def _table(headers: list[str], rows: list[list[Any]], parent: QWidget) -> QTable
 class LatencyChart(pg.PlotWidget):
     """p50 / p90 / p99 of the original beside the optimized model."""
 
-    def __init__(self, latency: dict[str, dict[str, float]], parent=None) -> None:
+    def __init__(self, latency: dict[str, Latency], parent=None) -> None:
         super().__init__(parent, background="w")
         x = list(range(len(PERCENTILES)))
         for offset, key, brush in (
             (-0.2, "original", ORIGINAL_BRUSH),
             (0.2, "optimized", OPTIMIZED_BRUSH),
         ):
-            heights = [latency.get(key, {}).get(p, 0.0) for p in PERCENTILES]
+            heights = [getattr(latency[key], p) if key in latency else 0.0 for p in PERCENTILES]
             self.addItem(
                 pg.BarGraphItem(x=[i + offset for i in x], height=heights, width=0.38, brush=brush)
             )
@@ -88,25 +81,28 @@ class LatencyChart(pg.PlotWidget):
 class CandidatePlot(pg.PlotWidget):
     """Auto mode's candidates: latency against error, the chosen one ringed."""
 
-    def __init__(self, candidates: list[dict[str, Any]], parent=None) -> None:
+    def __init__(self, candidates: list[CandidateRow], parent=None) -> None:
         super().__init__(parent, background="w")
+        timed = [
+            c for c in candidates if c.latency_ms_p50 is not None and c.max_abs_diff is not None
+        ]
         for passed, brush in ((True, (46, 139, 87)), (False, (192, 57, 43))):
-            points = [c for c in candidates if bool(c.get("passed")) == passed]
+            points = [c for c in timed if c.passed == passed]
             self.addItem(
                 pg.ScatterPlotItem(
-                    x=[c["latency_ms_p50"] for c in points],
-                    y=[c["max_abs_diff"] for c in points],
+                    x=[c.latency_ms_p50 for c in points],
+                    y=[c.max_abs_diff for c in points],
                     size=10,
                     brush=pg.mkBrush(*brush),
                     pen=None,
                 )
             )
-        chosen = [c for c in candidates if c.get("chosen")]
+        chosen = [c for c in timed if c.chosen]
         if chosen:
             self.addItem(
                 pg.ScatterPlotItem(
-                    x=[chosen[0]["latency_ms_p50"]],
-                    y=[chosen[0]["max_abs_diff"]],
+                    x=[chosen[0].latency_ms_p50],
+                    y=[chosen[0].max_abs_diff],
                     size=20,
                     brush=None,
                     pen=pg.mkPen("k", width=2),
@@ -120,53 +116,50 @@ class CandidatePlot(pg.PlotWidget):
 
 
 class OptimizeResults(QWidget):
-    def __init__(self, report: dict[str, Any], parent=None) -> None:
+    def __init__(self, report: OptimizeReport, parent=None) -> None:
         super().__init__(parent)
         self.report = report
         layout = QVBoxLayout(self)
         layout.addLayout(self._headline())
         splitter = QSplitter(Qt.Orientation.Vertical, self)
         top = QSplitter(Qt.Orientation.Horizontal, splitter)
-        before = report.get("before", {}).get("op_counts", {})
-        after = report.get("after", {}).get("op_counts", {})
+        before, after = report.before.op_counts, report.after.op_counts
         self.delta_view = _table(
             ["Change", "Op type", "Before", "After"], node_delta_rows(before, after), top
         )
-        self.latency_chart = LatencyChart(report.get("latency_ms", {}), top)
-        candidates = report.get("candidates") or []
+        self.latency_chart = LatencyChart(report.latency_ms, top)
+        candidates = report.candidates or []
         if candidates:
             bottom = QSplitter(Qt.Orientation.Horizontal, splitter)
             rows = [
                 [
-                    "✔" if c.get("chosen") else "",
-                    c["name"],
-                    round(c["latency_ms_p50"], 3),
-                    c["max_abs_diff"],
-                    "pass" if c.get("passed") else "fail",
+                    "✔" if c.chosen else "",
+                    c.name,
+                    None if c.latency_ms_p50 is None else round(c.latency_ms_p50, 3),
+                    c.max_abs_diff,
+                    "pass" if c.passed else "fail",
+                    c.error or ("" if c.passed else "outside the tolerance or top-1 agreement"),
                 ]
                 for c in candidates
             ]
-            self.candidate_view = _table(
-                ["Chosen", "Candidate", "p50 (ms)", "Max abs diff", "Verify"], rows, bottom
-            )
+            headers = ["Chosen", "Candidate", "p50 (ms)", "Max abs diff", "Verify", "Why not"]
+            self.candidate_view = _table(headers, rows, bottom)
             self.candidate_plot = CandidatePlot(candidates, bottom)
         for pane in splitter.findChildren(QSplitter):
             pane.setSizes([560, 540])
         layout.addWidget(splitter, 1)
 
     def _headline(self) -> QGridLayout:
-        verify = self.report.get("verify", {})
-        passed = bool(verify.get("passed", verify.get("allclose")))
-        self.badge = QLabel("PASS" if passed else "FAIL", self)
-        self.badge.setStyleSheet(PASS_STYLE if passed else FAIL_STYLE)
+        verify = self.report.verify
+        self.badge = QLabel("PASS" if verify.passed else "FAIL", self)
+        self.badge.setStyleSheet(PASS_STYLE if verify.passed else FAIL_STYLE)
+        top1 = "—" if verify.top1_agreement is None else f"{verify.top1_agreement:.1%}"
         numbers = (
-            f"max abs diff {verify.get('max_abs_diff', float('nan')):.3g} · "
-            f"mean abs diff {verify.get('mean_abs_diff', float('nan')):.3g} · "
-            f"top-1 agreement {verify.get('top1_agreement', float('nan')):.1%}"
+            f"max abs diff {verify.max_abs_diff:.3g} · "
+            f"mean abs diff {verify.mean_abs_diff:.3g} · top-1 agreement {top1}"
         )
-        factor = speedup(self.report.get("latency_ms", {}))
-        self.speedup_label = QLabel(speed_text(factor), self)
-        sizes = self.report.get("size_bytes", {})
+        self.speedup_label = QLabel(speed_text(self.report.speedup), self)
+        sizes = self.report.size_bytes
         size_text = (
             f"size {human_bytes(sizes['original'])} → {human_bytes(sizes['optimized'])}"
             if {"original", "optimized"} <= set(sizes)

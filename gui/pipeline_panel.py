@@ -6,8 +6,6 @@ options are remembered in QSettings so the next model starts from them.
 
 from __future__ import annotations
 
-from typing import Any
-
 from PySide6.QtCore import QSettings, Qt, Signal
 from PySide6.QtWidgets import (
     QCheckBox,
@@ -27,6 +25,8 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from opscope.backend.contracts.models import ModelSummary
+from opscope.backend.contracts.optimize import OptimizeOptions
 from opscope.errors import OpscopeError
 
 LEVELS = ("basic", "extended", "layout", "all")
@@ -50,11 +50,11 @@ def parse_input_shapes(text: str) -> list[str]:
 
 
 class PipelinePanel(QWidget):
-    run_requested = Signal(dict)  # the optimize job's options
+    run_requested = Signal(object)  # the optimize job's OptimizeOptions
     cancel_requested = Signal()
     profile_requested = Signal()
 
-    def __init__(self, summary: dict[str, Any], settings: QSettings, parent=None) -> None:
+    def __init__(self, summary: ModelSummary, settings: QSettings, parent=None) -> None:
         super().__init__(parent)
         self.settings = settings
         layout = QVBoxLayout(self)
@@ -85,7 +85,7 @@ class PipelinePanel(QWidget):
         self._sync_enabled()
 
     # -- the groups ----------------------------------------------------------------------
-    def _convert_box(self, summary: dict[str, Any]) -> QGroupBox:
+    def _convert_box(self, summary: ModelSummary) -> QGroupBox:
         box = QGroupBox("Convert to ONNX", self)
         form = QFormLayout(box)
         self.opset = QSpinBox(box)
@@ -100,15 +100,15 @@ class PipelinePanel(QWidget):
         form.addRow("Opset", self.opset)
         form.addRow("Input shapes", self.input_shapes)
         form.addRow("", self.input_error)
-        box.setEnabled(summary.get("format") != "onnx")
+        box.setEnabled(summary.format != "onnx")
         return box
 
-    def _prune_box(self, summary: dict[str, Any]) -> QGroupBox:
+    def _prune_box(self, summary: ModelSummary) -> QGroupBox:
         box = QGroupBox("Prune", self)
         form = QFormLayout(box)
         self.outputs = QListWidget(box)
-        for tensor in summary.get("outputs", []):
-            item = QListWidgetItem(tensor["name"], self.outputs)
+        for tensor in summary.outputs:
+            item = QListWidgetItem(tensor.name, self.outputs)
             item.setFlags(item.flags() | Qt.ItemFlag.ItemIsUserCheckable)
             item.setCheckState(Qt.CheckState.Checked)
         self.outputs.setMaximumHeight(90)
@@ -173,24 +173,24 @@ class PipelinePanel(QWidget):
         items = [self.outputs.item(i) for i in range(self.outputs.count())]
         return [i.text() for i in items if i.checkState() == Qt.CheckState.Checked]
 
-    def options(self) -> dict[str, Any]:
+    def options(self) -> OptimizeOptions:
         """The ``optimize_model`` job's options (without the model and output paths)."""
         all_outputs = self.outputs.count()
         kept = self.kept_outputs()
         quantize = self.quantize.currentText()
-        return {
-            "opset": self.opset.value() or None,
-            "inputs": parse_input_shapes(self.input_shapes.text()),
-            "keep_outputs": kept if len(kept) < all_outputs else None,
-            "level": self.level.currentText(),
-            "slim": self.slim.isChecked(),
-            "quantize": None if quantize == "none" else quantize,
-            "calib": self.calib.text().strip() or None,
-            "auto": self.auto.isChecked(),
-            "tolerance": self.tolerance.value(),
-            "runs": self.runs.value(),
-            "threads": self.threads.value() or None,
-        }
+        return OptimizeOptions(
+            opset=self.opset.value() or None,
+            inputs=tuple(parse_input_shapes(self.input_shapes.text())),
+            keep_outputs=tuple(kept) if len(kept) < all_outputs else (),
+            level=self.level.currentText(),
+            slim=self.slim.isChecked(),
+            quantize=None if quantize == "none" else quantize,
+            calib=self.calib.text().strip() or None,
+            auto=self.auto.isChecked(),
+            tolerance=self.tolerance.value(),
+            runs=self.runs.value(),
+            threads=self.threads.value() or None,
+        )
 
     def _emit_run(self) -> None:
         try:

@@ -1,53 +1,44 @@
 """How far an optimize job is: one bar per pipeline step, and one for the whole job.
 
-The job reports ``progress(fraction, message)``; a message that starts with a step's name
-and a colon (``"Quantize: calibrating"``) moves that step's bar. Messages without a known
-step prefix still move the overall bar, so an older backend shows less detail but never
-breaks the panel.
+Each progress event names its :class:`~opscope.progress.Step` and that step's own fraction,
+so a step's bar shows how far the step really is; the overall bar shows the job's overall
+fraction, which never goes backwards.
 """
 
 from __future__ import annotations
 
-from typing import Any
-
 from PySide6.QtWidgets import QGridLayout, QGroupBox, QLabel, QProgressBar, QWidget
 
-# The optimize job's steps, in the order it runs them (``STEPS`` in
-# ``backend/optimize/pipeline.py``; the GUI never imports the pipeline for a constant).
-STEPS = ("Convert", "Prune", "Quantize", "Verify", "Benchmark", "Auto")
-RUN_ORDER = ("Convert", "Prune", "Quantize", "Auto", "Verify", "Benchmark")
+from opscope.backend.contracts.optimize import OptimizeOptions
+from opscope.progress import ProgressEvent, Step
+
+RUN_ORDER = (Step.CONVERT, Step.PRUNE, Step.QUANTIZE, Step.AUTO, Step.VERIFY, Step.BENCHMARK)
 SCALE = 1000
 
 
-def applicable_steps(model_format: str, options: dict[str, Any]) -> list[str]:
+def applicable_steps(model_format: str, options: OptimizeOptions) -> list[Step]:
     """The steps a run with ``options`` goes through, in run order."""
     skipped = set()
     if model_format == "onnx":
-        skipped.add("Convert")
-    if options.get("auto"):
-        skipped.add("Quantize")
+        skipped.add(Step.CONVERT)
+    if options.auto:
+        skipped.add(Step.QUANTIZE)
     else:
-        skipped.add("Auto")
-        if not options.get("quantize"):
-            skipped.add("Quantize")
+        skipped.add(Step.AUTO)
+        if not options.quantize:
+            skipped.add(Step.QUANTIZE)
     return [step for step in RUN_ORDER if step not in skipped]
 
 
-def step_of(message: str) -> str | None:
-    """The step a progress message belongs to, from its ``"Step: …"`` prefix."""
-    head, colon, _ = message.partition(":")
-    return head.strip() if colon and head.strip() in STEPS else None
-
-
-class StepProgress(QGroupBox):
-    """Pending steps are empty, the running one is busy, finished ones are full."""
+class StepBars(QGroupBox):
+    """Pending steps are empty, running ones show their fraction, finished ones are full."""
 
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__("Progress", parent)
         self.grid = QGridLayout(self)
-        self.steps: list[str] = []
-        self.bars: dict[str, QProgressBar] = {}
-        self.active: str | None = None
+        self.steps: list[Step] = []
+        self.bars: dict[Step, QProgressBar] = {}
+        self.active: Step | None = None
         self.overall = self._bar()
         self.message = QLabel("", self)
         self.message.setWordWrap(True)
@@ -61,7 +52,7 @@ class StepProgress(QGroupBox):
         bar.setMaximumHeight(14)
         return bar
 
-    def start(self, steps: list[str]) -> None:
+    def start(self, steps: list[Step]) -> None:
         """Lay out one bar per step of the coming run, all empty."""
         while self.grid.count():
             widget = self.grid.takeAt(0).widget()
@@ -70,7 +61,7 @@ class StepProgress(QGroupBox):
         self.steps, self.active = list(steps), None
         self.bars = {step: self._bar() for step in steps}
         for row, step in enumerate(steps):
-            self.grid.addWidget(QLabel(step, self), row, 0)
+            self.grid.addWidget(QLabel(step.value, self), row, 0)
             self.grid.addWidget(self.bars[step], row, 1)
         self.grid.addWidget(QLabel("<b>Overall</b>", self), len(steps), 0)
         self.grid.addWidget(self.overall, len(steps), 1)
@@ -80,26 +71,23 @@ class StepProgress(QGroupBox):
         self.message.setText("starting…")
         self.setVisible(True)
 
-    def update_progress(self, fraction: float, message: str) -> None:
-        """One progress message of the job."""
-        self.overall.setValue(round(max(0.0, min(1.0, fraction)) * SCALE))
-        self.message.setText(message)
-        step = step_of(message)
-        if step in self.bars:
-            self._activate(step)
+    def update_progress(self, event: ProgressEvent) -> None:
+        """One progress event of the job."""
+        self.overall.setValue(round(event.overall * SCALE))
+        self.message.setText(f"{event.step.value}: {event.message}")
+        if event.step in self.bars:
+            self._activate(event.step)
+            self.bars[event.step].setValue(round(event.fraction * SCALE))
 
-    def _activate(self, step: str) -> None:
+    def _activate(self, step: Step) -> None:
         """The step that reported before is done; ``step`` runs. Order-agnostic on
         purpose: verification reports between the other steps, and a step may come back."""
         if self.active is not None and self.active != step:
             self._set_done(self.active)
-        self.bars[step].setRange(0, 0)  # busy: a step does not say how far it is
         self.active = step
 
-    def _set_done(self, step: str) -> None:
-        bar = self.bars[step]
-        bar.setRange(0, SCALE)
-        bar.setValue(SCALE)
+    def _set_done(self, step: Step) -> None:
+        self.bars[step].setValue(SCALE)
 
     def finish(self) -> None:
         for step in self.steps:
@@ -110,14 +98,9 @@ class StepProgress(QGroupBox):
 
     def stop(self, text: str) -> None:
         """The job was cancelled or failed: freeze the bars and say so."""
-        for bar in self.bars.values():
-            if bar.maximum() == 0:
-                bar.setRange(0, SCALE)
-                bar.setValue(0)
         self.message.setText(text)
         self.active = None
 
-    def step_value(self, step: str) -> int | None:
-        """A step's bar: its value out of 1000, or None while it is busy."""
-        bar = self.bars[step]
-        return None if bar.maximum() == 0 else bar.value()
+    def step_value(self, step: Step) -> int:
+        """A step's bar: its value out of 1000."""
+        return self.bars[step].value()

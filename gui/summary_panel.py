@@ -2,17 +2,16 @@
 
 from __future__ import annotations
 
-from typing import Any
-
 from PySide6.QtWidgets import QFormLayout, QLabel, QWidget
 
+from opscope.backend.contracts.traces import TraceInfo
 from opscope.gui.timeline.ticks import format_duration
 from opscope.gui.units import human_count
 from opscope.profiling.trace import Trace
 
 
 class SummaryPanel(QWidget):
-    def __init__(self, trace: Trace, info: dict[str, Any], parent: QWidget | None = None):
+    def __init__(self, trace: Trace, info: TraceInfo, parent: QWidget | None = None):
         super().__init__(parent)
         self.values = self.summary(trace, info)
         form = QFormLayout(self)
@@ -24,12 +23,12 @@ class SummaryPanel(QWidget):
             form.addRow(f"{key}:", label)
 
     @staticmethod
-    def summary(trace: Trace, info: dict[str, Any]) -> dict[str, str]:
-        warnings = list(info.get("warnings") or trace.warnings)
-        if info.get("truncated", trace.truncated):
+    def summary(trace: Trace, info: TraceInfo) -> dict[str, str]:
+        warnings = list(info.warnings)
+        if info.truncated:
             warnings.insert(0, "the trace is truncated: the profiler stopped recording early")
         return {
-            "Format": str(info.get("format") or trace.format),
+            "Format": info.format,
             "Events": f"{human_count(trace.events)} slices, {trace.instant_ts_ns.size} instants, "
             f"{len(trace.counters)} counters",
             "Lanes": f"{len(trace.lanes)} in {len({lane.process for lane in trace.lanes})} "

@@ -7,8 +7,6 @@ that op's occurrences in the timeline (stepped through with the search bar's arr
 
 from __future__ import annotations
 
-from typing import Any
-
 import numpy as np
 from PySide6.QtCore import Qt, Signal
 from PySide6.QtWidgets import (
@@ -20,6 +18,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from opscope.backend.contracts.traces import ImportTraceResult
 from opscope.gui.details_pane import DetailsPane
 from opscope.gui.op_chart import OpChart
 from opscope.gui.op_table_panel import OpTablePanel
@@ -43,16 +42,16 @@ def boxed(title: str, widget: QWidget) -> QGroupBox:
 class TracePage(QWidget):
     compare_requested = Signal()
 
-    def __init__(self, result: dict[str, Any], parent: QWidget | None = None) -> None:
+    def __init__(self, result: ImportTraceResult, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.result = result
-        self.path: str = result["path"]
-        self.trace: Trace = load_trace(result["trace_file"])
+        self.path: str = result.path
+        self.trace: Trace = load_trace(result.trace_file)
         self.timeline = TimelineView(self.trace)
         self.search_bar = SearchBar(self.timeline)
         self.op_panel = OpTablePanel(self.trace)
         self.chart = OpChart()
-        self.summary = SummaryPanel(self.trace, result.get("info", {}))
+        self.summary = SummaryPanel(self.trace, result.info)
         self.details = DetailsPane(self.trace)
         self.fit_button = QPushButton("Fit all")
         self.zoom_button = QPushButton("Zoom to selection")

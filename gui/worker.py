@@ -2,8 +2,13 @@
 
 The thread owns a queue of :class:`JobSpec`. For each it starts a
 :class:`~opscope.backend.runner.JobProcess` and relays what the child reports as Qt signals
-(delivered in the GUI thread through queued connections). The GUI thread never waits for a
+(delivered in the GUI thread through queued connections) to :class:`~opscope.gui.jobs.JobQueue`,
+which hands each job's events to that job's own handle. The GUI thread never waits for a
 job: cancelling kills the child process directly, and the thread notices at its next poll.
+
+superqt's ``thread_worker`` runs a Python function in a thread; our jobs run in child
+processes (a framework that aborts must not take the window down), and one thread relays
+them in order, so that helper does not fit and superqt is not a dependency.
 """
 
 from __future__ import annotations
@@ -22,8 +27,8 @@ POLL_SECONDS = 0.05
 
 class JobWorker(QThread):
     job_started = Signal(int, object)  # job id, JobSpec
-    job_progress = Signal(int, float, str)  # job id, fraction, message
-    job_finished = Signal(int, object)  # job id, result dict
+    job_progress = Signal(int, object)  # job id, ProgressEvent
+    job_finished = Signal(int, object)  # job id, the result contract
     job_failed = Signal(int, str, str)  # job id, message, details
     job_cancelled = Signal(int)
     idle = Signal()  # the queue is empty and nothing runs
@@ -120,9 +125,9 @@ class JobWorker(QThread):
                 return
             for event in process.events(POLL_SECONDS):
                 if event.kind == "progress":
-                    self.job_progress.emit(job_id, event.fraction, event.message)
+                    self.job_progress.emit(job_id, event.progress)
                 elif event.kind == "done":
-                    self.job_finished.emit(job_id, event.result or {})
+                    self.job_finished.emit(job_id, event.result)
                     return
                 elif self._is_cancelled(job_id):
                     process.cancel()

@@ -40,4 +40,4 @@ def window(qtbot, settings):
     win.resize(1600, 1000)
     win.show()
     yield win
-    win.worker.shutdown()
+    win.jobs.shutdown()

@@ -36,7 +36,7 @@ def test_file_menu_has_the_actions(window):
 
 def test_worker_runs_a_job_in_a_child_and_reports_progress(qtbot, worker):
     progress = []
-    worker.job_progress.connect(lambda job_id, fraction, message: progress.append(fraction))
+    worker.job_progress.connect(lambda job_id, event: progress.append(event.fraction))
     with qtbot.waitSignal(worker.job_finished, timeout=30000) as finished:
         job_id = worker.submit(JobSpec("job_functions:count_job", {"steps": 4}))
     assert finished.args[0] == job_id
@@ -73,6 +73,58 @@ def test_a_queued_job_can_be_cancelled_before_it_starts(qtbot, worker, tmp_path)
         worker.cancel_all()
     assert not worker.busy
     assert queued not in worker._pending
+
+
+def _close(queue) -> None:
+    """Stop the queue's thread and run the handles' deferred deletes before it goes."""
+    from PySide6.QtCore import QCoreApplication, QEvent
+
+    queue.shutdown()
+    QCoreApplication.sendPostedEvents(None, QEvent.Type.DeferredDelete)
+    queue.deleteLater()
+    QCoreApplication.sendPostedEvents(None, QEvent.Type.DeferredDelete)
+
+
+def test_each_handle_hears_only_its_own_job(qtbot):
+    from opscope.gui.jobs import JobQueue, JobState
+
+    queue = JobQueue()
+    try:
+        first = queue.submit(JobSpec("job_functions:count_job", {"steps": 2}))
+        second = queue.submit(JobSpec("job_functions:bad_input_job", {"path": "junk.bin"}))
+        heard = {"first": [], "second": []}
+        first.progress.connect(lambda e: heard["first"].append(e.message))
+        second.progress.connect(lambda e: heard["second"].append(e.message))
+        second_failed = []
+        second.failed.connect(lambda message, details: second_failed.append(message))
+        with qtbot.waitSignal(queue.settled, timeout=30000):
+            pass
+        assert heard == {"first": ["step 1 of 2", "step 2 of 2"], "second": []}
+        assert first.state is JobState.FINISHED and second.state is JobState.FAILED
+        assert second_failed == ["junk.bin is not a model"] and not queue.busy
+    finally:
+        _close(queue)
+
+
+def test_cancelling_one_handle_leaves_the_other_job_running(qtbot, tmp_path):
+    from opscope.gui.jobs import JobQueue, JobState
+
+    queue = JobQueue()
+    try:
+        slow = queue.submit(
+            JobSpec("job_functions:slow_write_job", {"output": str(tmp_path / "o")})
+        )
+        after = queue.submit(JobSpec("job_functions:count_job", {"steps": 1}))
+        results = []
+        after.finished.connect(results.append)
+        with qtbot.waitSignal(slow.progress, timeout=30000):
+            pass
+        with qtbot.waitSignal(queue.settled, timeout=30000):
+            slow.cancel()
+        assert slow.state is JobState.CANCELLED and after.state is JobState.FINISHED
+        assert results[0]["steps"] == 1 and not (tmp_path / "o").exists()
+    finally:
+        _close(queue)
 
 
 def test_job_failure_shows_a_dialog_and_the_window_keeps_working(qtbot, window):

@@ -15,7 +15,9 @@ import msgspec
 T = TypeVar("T")
 
 
-class Contract(msgspec.Struct, frozen=True, forbid_unknown_fields=True, kw_only=True):
+class Contract(
+    msgspec.Struct, frozen=True, forbid_unknown_fields=True, kw_only=True, weakref=True
+):
     """Base of job parameters and results: frozen, keyword-only, no unknown fields."""
 
 

@@ -57,7 +57,7 @@ def test_inspect_job_returns_cli_json_plus_path(onnx_tagger: Path, capsys) -> No
     assert messages[0][0] == 0.0 and messages[-1][0] == 1.0
     assert opscope_main(["inspect", str(onnx_tagger), "--json"]) == 0
     printed = json.loads(capsys.readouterr().out)
-    assert to_builtins(result) == {**printed, "path": str(onnx_tagger)}
+    assert to_builtins(result) == {"frozen": None, **printed, "path": str(onnx_tagger)}
 
 
 def test_inspect_text_output(onnx_tagger: Path, capsys) -> None:

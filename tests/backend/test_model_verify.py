@@ -57,7 +57,7 @@ def test_npz_by_position_and_wrong_dtype(tmp_path: Path) -> None:
 
 def test_model_jobs_are_registered(onnx_tagger: Path, tmp_path: Path) -> None:
     summary = run_job(JobSpec("inspect_model", {"path": str(onnx_tagger)}))
-    assert summary["path"] == str(onnx_tagger) and summary["nodes"] == 5
+    assert summary.path == str(onnx_tagger) and summary.nodes == 5
     params = {"path": str(onnx_tagger), "output": str(tmp_path / "c.onnx")}
     report = run_job(JobSpec("convert_model", params))
-    assert report["verify"]["passed"] and Path(report["output"]).is_file()
+    assert report.verify.passed and Path(report.output).is_file()

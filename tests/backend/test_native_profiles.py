@@ -26,7 +26,7 @@ def test_native_profile_is_read_by_the_trace_engine(
     params = {"path": str(model), "output": str(out), "runs": 3, "runtime": "native"}
     # in a child process, as the GUI runs it: the framework starts fresh there
     result = run_in_child(JobSpec("profile_model", {**params, "inputs": list(inputs)}))
-    assert result["runtime"] != "onnxruntime"
+    assert result.runtime != "onnxruntime"
     assert out.read_bytes()[:1] in (b"{", b"[")  # Chrome-trace JSON, for any viewer
     trace = read_trace(out)
     assert trace.format == expected_format

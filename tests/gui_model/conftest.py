@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from dataclasses import fields
 from inspect import signature
 from pathlib import Path
 
@@ -25,7 +24,7 @@ def open_model(qtbot, window, path: Path):
     return page
 
 
-def run_pipeline(qtbot, window, page, *, auto: bool, runs: int = 5, **choices) -> dict:
+def run_pipeline(qtbot, window, page, *, auto: bool, runs: int = 5, **choices):
     """Press Run with these choices and wait for the report."""
     panel = page.pipeline
     panel.auto.setChecked(auto)
@@ -39,14 +38,6 @@ def run_pipeline(qtbot, window, page, *, auto: bool, runs: int = 5, **choices) -
     assert window.failed_jobs == 0
     assert page.report is not None
     return page.report
-
-
-def optimize_takes_inputs() -> bool:
-    """Whether the optimize job passes input shapes on to the conversion (backend change
-    under way); until then a TorchScript model cannot be optimized from the GUI."""
-    from opscope.backend.optimize.pipeline import OptimizeOptions
-
-    return "inputs" in {f.name for f in fields(OptimizeOptions)}
 
 
 def profile_takes_inputs() -> bool:

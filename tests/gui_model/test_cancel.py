@@ -21,7 +21,7 @@ def test_cancel_mid_run_leaves_no_output(qtbot, window):
     page = open_model(qtbot, window, DEMO_MODEL)
     panel = page.pipeline
     cancel_mid_run(qtbot, window, page)
-    output = window.model_workflow.outputs[page]
+    output = page.run_output
     assert page.report is None
     assert not output.exists()
     assert not [p for p in output.parent.iterdir() if p.name.startswith(f".{output.name}")]

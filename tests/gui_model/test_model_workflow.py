@@ -16,15 +16,15 @@ def test_open_inspect_auto_export(qtbot, window, tmp_path):
         page.pipeline.run_button.click()
     assert window.failed_jobs == 0
     report = page.report
-    assert report is not None and report["verify"]["passed"]
+    assert report is not None and report.verify.passed
     results = page.results_area.currentWidget()
     assert results.badge.text() == "PASS"
-    factor = report["speedup"]
+    factor = report.speedup
     shown = f"{factor:.2f}× faster" if factor >= 1 else f"{1 / factor:.2f}× slower"
     assert shown in results.speedup_label.text()
-    chosen = [c for c in report["candidates"] if c["chosen"]]
-    assert len(chosen) == 1 and chosen[0]["passed"]
-    assert results.candidate_view.model().rowCount() == len(report["candidates"])
+    chosen = [c for c in report.candidates if c.chosen]
+    assert len(chosen) == 1 and chosen[0].passed
+    assert results.candidate_view.model().rowCount() == len(report.candidates)
     assert window.export_action.isEnabled()
 
     target = tmp_path / "exported.onnx"
@@ -33,6 +33,6 @@ def test_open_inspect_auto_export(qtbot, window, tmp_path):
     assert window.failed_jobs == 0
     saved = json.loads((tmp_path / "exported.report.json").read_text())
     assert saved["output"] == str(target)
-    assert saved["speedup"] == pytest.approx(report["speedup"])
+    assert saved["speedup"] == pytest.approx(report.speedup)
     assert "Verification" in (tmp_path / "exported.report.md").read_text()
     assert target.stat().st_size == (tmp_path / "exported.onnx").stat().st_size > 0

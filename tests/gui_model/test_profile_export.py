@@ -5,6 +5,7 @@ import json
 import pytest
 from PySide6.QtWidgets import QFileDialog
 
+from opscope.backend.contracts.base import to_builtins
 from opscope.gui.compare_page import ComparePage
 from opscope.gui.trace_page import TracePage
 
@@ -39,7 +40,9 @@ def test_profile_opens_two_traces_and_their_comparison(qtbot, window, optimized_
     assert compares[0].model.rowCount() > 0
     both = [r["op"] for r in compares[0].rows if r.get("count_a") and r.get("count_b")]
     assert both  # operators that ran in the original and in the optimized model
-    assert {t.result["path"] for t in traces} == {r["path"] for r in compares[0].results}
+    assert {t.trace for t in traces} == set(compares[0].traces)  # loaded once, shared
+    titles = [window.tabs.tabText(i) for i in range(window.tabs.count())]
+    assert any("(original," in t for t in titles) and any("(optimized," in t for t in titles)
 
 
 def test_save_report_as_markdown_and_json(qtbot, window, optimized_page, tmp_path, monkeypatch):
@@ -48,19 +51,20 @@ def test_save_report_as_markdown_and_json(qtbot, window, optimized_page, tmp_pat
     for name in ("report.md", "report.json"):
         target = tmp_path / name
         monkeypatch.setattr(QFileDialog, "getSaveFileName", lambda *a, t=target, **k: (str(t), ""))
-        window.save_report_action.trigger()
+        with qtbot.waitSignal(window.jobs_settled, timeout=SETTLE_MS):
+            window.save_report_action.trigger()  # a job: the GUI thread writes nothing
     markdown = (tmp_path / "report.md").read_text()
     assert markdown.startswith(f"# Optimization report: {DEMO_MODEL.name}")
-    assert f"Speedup (p50): {report['speedup']:.2f}x" in markdown
+    assert f"Speedup (p50): {report.speedup:.2f}x" in markdown
     saved = json.loads((tmp_path / "report.json").read_text())
-    assert saved["after"]["nodes"] == report["after"]["nodes"]
-    assert saved["verify"] == report["verify"]
+    assert saved["after"]["nodes"] == report.after.nodes
+    assert saved["verify"] == to_builtins(report.verify)
 
 
 def test_export_writes_the_optimized_model_byte_for_byte(
     qtbot, window, optimized_page, tmp_path, monkeypatch
 ):
-    cached = window.model_workflow.outputs[optimized_page]
+    cached = optimized_page.run_output
     target = tmp_path / "exported.onnx"
     monkeypatch.setattr(QFileDialog, "getSaveFileName", lambda *a, **k: (str(target), ""))
     with qtbot.waitSignal(window.jobs_settled, timeout=SETTLE_MS):

@@ -9,14 +9,13 @@ from PySide6.QtWidgets import QLabel
 from opscope.backend.jobs import JobSpec, run_job
 from opscope.gui.compare_page import ComparePage
 from opscope.gui.trace_page import TracePage
+from opscope.progress import Step
 
 from .conftest import (
     DEMO_MODEL,
     SETTLE_MS,
     TS_INPUT,
     open_model,
-    optimize_takes_inputs,
-    profile_takes_inputs,
     run_pipeline,
 )
 
@@ -27,7 +26,8 @@ QUANT_OPS = {"QuantizeLinear", "DequantizeLinear"}
 def int8_model(tmp_path_factory):
     """The demo model after static INT8 (QDQ) quantization by the optimize job."""
     target = tmp_path_factory.mktemp("int8") / "model.int8.onnx"
-    params = {"path": str(DEMO_MODEL), "output": str(target), "quantize": "static", "runs": 5}
+    options = {"quantize": "static", "runs": 5}
+    params = {"path": str(DEMO_MODEL), "output": str(target), "options": options}
     run_job(JobSpec("optimize_model", params))
     return target
 
@@ -53,8 +53,8 @@ def test_input_shapes_reach_the_job_in_the_backends_format(qtbot, window, torchs
     assert panel.opset.isEnabled()
     panel.opset.setValue(17)
     panel.input_shapes.setText(f" {TS_INPUT} ")
-    assert panel.options()["inputs"] == [TS_INPUT]
-    assert panel.options()["opset"] == 17
+    assert panel.options().inputs == (TS_INPUT,)
+    assert panel.options().opset == 17
     with qtbot.assertNotEmitted(panel.run_requested):
         panel.input_shapes.setText("input:1x3xbad")
         panel.run_button.click()
@@ -62,18 +62,14 @@ def test_input_shapes_reach_the_job_in_the_backends_format(qtbot, window, torchs
 
 
 def test_optimize_torchscript_with_given_input_shape(qtbot, window, torchscript_cnn):
-    if not optimize_takes_inputs():
-        pytest.skip("backend: the optimize job has no 'inputs' option yet")
     page = open_model(qtbot, window, torchscript_cnn)
-    assert page.result["inputs"][0]["shape"] is None  # TorchScript records no shapes
+    assert page.result.inputs[0].shape is None  # TorchScript records no shapes
     page.pipeline.opset.setValue(17)
     report = run_pipeline(qtbot, window, page, auto=False, inputs=TS_INPUT, level="extended")
-    assert report["verify"]["passed"]
-    assert report["after"]["inputs"][0]["shape"][1:] == [3, 32, 32]
+    assert report.verify.passed
+    assert report.after.inputs[0].shape[1:] == [3, 32, 32]
     assert all(page.progress.step_value(s) == 1000 for s in page.progress.steps)
-    assert page.progress.steps[0] == "Convert"
-    if not profile_takes_inputs():
-        pytest.skip("backend: profile job has no 'inputs' option for a shapeless original")
+    assert page.progress.steps[0] is Step.CONVERT
     with qtbot.waitSignal(window.jobs_settled, timeout=SETTLE_MS):
         page.pipeline.profile_button.click()
     assert window.failed_jobs == 0

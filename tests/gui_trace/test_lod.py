@@ -18,7 +18,7 @@ from opscope.profiling.trace import load_trace
 
 @pytest.fixture(scope="module")
 def trace(torch_result):
-    return load_trace(torch_result["trace_file"])
+    return load_trace(torch_result.trace_file)
 
 
 def layouts(trace, width: int, begin: float, end: float):

@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import numpy as np
 import pytest
 from PySide6.QtCore import Qt
 
-from opscope.gui.compare_page import DELTA_COLUMN, ComparePage
+from opscope.gui.compare_page import DELTA_COLUMN, ComparedRun, ComparePage
 from opscope.gui.trace_page import TracePage
+from opscope.profiling.trace import load_trace
 
 
 @pytest.mark.parametrize("fixture", ["torch_result", "ort_result", "mxnet_result"])
@@ -18,8 +21,8 @@ def test_page_opens_and_draws_slices(qtbot, request, fixture, tmp_path):
     page.resize(1600, 1000)
     page.show()
     qtbot.waitExposed(page)
-    assert page.summary.values["Format"] == result["info"]["format"]
-    assert page.trace.events == result["info"]["events"]
+    assert page.summary.values["Format"] == result.info.format
+    assert page.trace.events == result.info.events
     image = page.timeline.canvas.grab().toImage()
     background = image.pixelColor(image.width() - 2, image.height() - 2)
     colours = {
@@ -31,8 +34,12 @@ def test_page_opens_and_draws_slices(qtbot, request, fixture, tmp_path):
     assert page.chart.ops and page.chart.ops[0] == page.op_panel.stats.rows(1)[0]["op"]
 
 
+def _run(result) -> ComparedRun:
+    return ComparedRun(Path(result.path).name, load_trace(result.trace_file))
+
+
 def test_compare_two_runs(qtbot, torch_result, mxnet_result):
-    page = ComparePage(torch_result, mxnet_result)
+    page = ComparePage(_run(torch_result), _run(mxnet_result))
     qtbot.addWidget(page)
     page.resize(1600, 1000)
     page.show()
@@ -51,7 +58,7 @@ def test_compare_two_runs(qtbot, torch_result, mxnet_result):
 
 
 def test_compare_row_highlights_the_op_in_both_runs(qtbot, torch_result):
-    page = ComparePage(torch_result, torch_result)
+    page = ComparePage(_run(torch_result), _run(torch_result))
     qtbot.addWidget(page)
     row = next(
         r for r in range(page.proxy.rowCount()) if page.proxy.index(r, 0).data() == "aten::relu"

@@ -84,6 +84,18 @@ def test_selecting_a_row_highlights_every_occurrence(qtbot, torch_page):
     assert torch_page.search_bar.count.text() == f"aten::conv2d: 2 of {expected}"
 
 
+def test_one_click_selects_once_after_many_range_selections(qtbot, torch_page):
+    panel = torch_page.op_panel
+    span = int(torch_page.trace.span_ns)
+    for i in range(5):
+        panel.set_window((0, span // (i + 2)))
+    panel.set_window(None)
+    selected = []
+    panel.op_selected.connect(lambda by, op: selected.append(op))
+    assert panel.select_op("aten::conv2d")
+    assert selected == ["aten::conv2d"]
+
+
 def test_dragging_on_the_ruler_filters_the_table(qtbot, torch_page):
     view, panel, trace = torch_page.timeline, torch_page.op_panel, torch_page.trace
     ruler = view.ruler

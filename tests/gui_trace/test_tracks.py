@@ -71,7 +71,7 @@ def test_collapsing_a_process_replaces_its_rows_by_a_summary(qtbot, torch_page):
 
 
 def test_scrolling_moves_canvas_and_labels_together(qtbot, torch_result):
-    view = TimelineView(load_trace(torch_result["trace_file"]))
+    view = TimelineView(load_trace(torch_result.trace_file))
     qtbot.addWidget(view)
     view.resize(1200, 120)  # shorter than the tracks
     view.show()

@@ -19,10 +19,7 @@ from opscope.backend.optimize.pipeline import OptimizeOptions, optimize_model
 from opscope.backend.optimize.reference import ReferenceSettings, build_reference, work_folder
 from opscope.backend.runner import run_in_child
 from opscope.errors import OpscopeError
-
-
-def _quiet(fraction: float, message: str) -> None:
-    pass
+from opscope.progress import ignore_progress as _quiet  # noqa: E402
 
 
 def test_auto_picks_a_passing_candidate_never_slower(cnn_onnx, tmp_path):
@@ -160,10 +157,14 @@ def test_profile_native_torch(cnn_pt2, tmp_path):
 def test_optimize_job_runs_in_a_child_process(cnn_onnx, tmp_path):
     spec = JobSpec(
         "optimize_model",
-        {"path": str(cnn_onnx), "output": str(tmp_path / "o.onnx"), "slim": True, "runs": 3},
+        {
+            "path": str(cnn_onnx),
+            "output": str(tmp_path / "o.onnx"),
+            "options": {"slim": True, "runs": 3},
+        },
     )
     result = run_in_child(spec)
-    assert result["verify"]["passed"] and (tmp_path / "o.onnx").is_file()
+    assert result.verify.passed and (tmp_path / "o.onnx").is_file()
     with pytest.raises(OpscopeError, match="cannot optimize"):
         run_in_child(
             JobSpec(

@@ -108,7 +108,7 @@ def test_excluded_op_types_stay_float(cnn_onnx, tmp_path):
     ids=["missing-output", "calibration-shape", "calibration-dtype"],
 )
 def test_bad_input_is_one_line_and_leaves_nothing(cnn_onnx, tmp_path, options, message):
-    from dataclasses import replace
+    from msgspec.structs import replace
 
     rng = np.random.default_rng(0)
     if options.calib == "WRONG":
