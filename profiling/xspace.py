@@ -169,9 +169,10 @@ class XSpaceImporter:
         order: int,
     ) -> None:
         records = line_records(buf, *span)
-        line_id = signed(int(records.fields.get(_LINE_ID, 0)))
-        names = [records.fields.get(f, b"") for f in (_LINE_DISPLAY_NAME, _LINE_NAME)]
-        thread = next((n for n in names if n), b"").decode("utf-8", "replace")
+        line_id = _number(records.fields, _LINE_ID)
+        names = [records.fields.get(f) for f in (_LINE_DISPLAY_NAME, _LINE_NAME)]
+        thread = next((n for n in names if n and isinstance(n, bytes)), b"")
+        thread = thread.decode("utf-8", "replace")
         lane_key = self.lane_keys[(pid, line_id)]
         self.lanes.thread_names[(pid, line_id)] = thread or f"line {line_id}"
         self.lanes.thread_sort[(pid, line_id)] = order
@@ -185,7 +186,7 @@ class XSpaceImporter:
             records.event_end,
             columns,
             lane_key,
-            signed(int(records.fields.get(_LINE_TIMESTAMP, 0))),
+            _number(records.fields, _LINE_TIMESTAMP),
         )
         self._decode_irregular(line)
         rows = meta.rows_of(columns.metadata_id)
@@ -351,6 +352,12 @@ class XSpaceImporter:
         )
 
 
+def _number(fields: dict[int, int | bytes], number: int) -> int:
+    """An int64 field of a line (0 where it is missing or, in a damaged file, not a number)."""
+    value = fields.get(number, 0)
+    return signed(value) if isinstance(value, int) else 0
+
+
 def _blob_store(blob: bytearray) -> ArgsStore:
     store = ArgsStore()
     store.blob = blob
@@ -401,4 +408,6 @@ def read_xspace_files(paths: list[Path], progress: Progress | None = None) -> Tr
             raise OpscopeError(
                 f"{path.name} is not a valid TensorFlow profiler file (XSpace): {exc}"
             ) from None
+    if not importer.slices and not importer.instants:
+        raise OpscopeError("it holds no profiler events (the XSpace has no timed events)")
     return importer.finish({"xplane_files": [p.name for p in paths], "hosts": hosts})
