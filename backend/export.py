@@ -37,10 +37,17 @@ def export_model(model: str | Path, report: dict[str, Any], target: str | Path) 
         raise OpscopeError(f"cannot export: the optimized model {model} is gone; run it again")
     if target.resolve() == Path(report.get("model", "")).resolve():
         raise OpscopeError("cannot export over the original model: choose another file name")
-    with atomic_path(target) as temp:
-        shutil.copyfile(model, temp)
+    # an OpenVINO IR is its .xml and the .bin beside it, written with the target's stem
+    pairs = [(model, target)]
+    if model.suffix.lower() == ".xml":
+        target = target.with_suffix(".xml")
+        pairs = [(model, target), (model.with_suffix(".bin"), target.with_suffix(".bin"))]
+    for source, destination in pairs:
+        with atomic_path(destination) as temp:
+            shutil.copyfile(source, temp)
     json_path, md_path = report_paths(target)
-    exported = {**report, "output": str(target)}
+    files = [str(p.resolve()) for p in (*(d for _, d in pairs), json_path, md_path)]
+    exported = {**report, "output": str(target), "files": files}
     save_report(exported, json_path)
     save_report(exported, md_path)
     return {"model": str(target), "report_json": str(json_path), "report_md": str(md_path)}

@@ -12,6 +12,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from opscope.backend.models.onnx_model import load_onnx
 from opscope.backend.optimize.bench import LatencyStats, RunOnce, onnx_session, session_runner
 from opscope.backend.optimize.chain import Chain, Produce
 from opscope.errors import OpscopeError
@@ -112,12 +113,18 @@ def extend(base: Candidate, name: str, steps: list[tuple[str, str, Produce]]) ->
     return Candidate(name, chain, precision=precision_of(chain))
 
 
+INT8_OPS = frozenset(
+    {"QuantizeLinear", "DynamicQuantizeLinear", "MatMulInteger", "ConvInteger", "QLinearConv"}
+)
+
+
 def precision_of(chain: Chain) -> str:
-    """What an onnxruntime chain computes in, from the steps it took."""
-    names = {step.name for step in chain.steps}
-    if names & {"int8-static", "int8-dynamic"}:
+    """What an onnxruntime chain's model computes in, from its operators: a quantization
+    step that kept every node in float (a retry can) made no INT8 model."""
+    ops = {node.op_type for node in load_onnx(chain.current).graph.node}
+    if ops & INT8_OPS:
         return "int8"
-    return "fp16" if "fp16" in names else "fp32"
+    return "fp16" if any(step.name == "fp16" for step in chain.steps) else "fp32"
 
 
 def mark_pareto(candidates: list[Candidate]) -> None:

@@ -101,6 +101,21 @@ def test_runtime_openvino_exports_ir_that_loads_and_matches(cnn_onnx: Path, tmp_
     assert rows[0]["runtime"] == "openvino"
 
 
+def test_export_of_an_openvino_result_writes_the_ir(cnn_onnx: Path, tmp_path: Path) -> None:
+    from opscope.backend.export import export_model
+    from opscope.backend.runtimes import openvino_runtime as ovr
+
+    report = _auto(cnn_onnx, tmp_path / "work" / "ov.onnx", runtime="openvino")
+    exported = export_model(report["output"], report, tmp_path / "shipped.onnx")
+    xml = tmp_path / "shipped.xml"
+    assert exported["model"] == str(xml) and xml.with_suffix(".bin").is_file()
+    assert not (tmp_path / "shipped.onnx").exists()
+    model, _ = ovr.load_for_run(xml)
+    assert ovr.saved_properties(model) == report["compile_properties"]
+    saved = json.loads(Path(exported["report_json"]).read_text())
+    assert saved["output"] == str(xml) and all(Path(f).exists() for f in saved["files"])
+
+
 def test_a_model_openvino_cannot_read_leaves_onnxruntime_working(
     inverse_onnx: Path, tmp_path: Path
 ) -> None:
