@@ -3,9 +3,10 @@
 Sugiyama's four steps, each chosen for speed at the sizes netron chokes on:
 
 1. cycles: edges against a topological order (Kahn's, ties by node order) are reversed;
-2. layers: longest path from the sources, then sources (constants, weights, inputs) pulled
-   down to just above their first reader, so they do not stretch edges from the top;
-3. order within layers: long edges become chains of dummy vertices; barycentre sweeps,
+2. layers: longest path from the sources, then every vertex with readers moved down to
+   just above its first reader, so constants and shape arithmetic sit where they are used;
+3. order within layers: edges across a few layers become chains of dummy vertices (longer
+   ones stay straight lines); barycentre sweeps,
    down and up, update every layer at once (a vectorized Jacobi step, not layer by layer);
 4. x: each vertex moves towards the mean x of its neighbours, then overlaps are resolved in
    one segmented ``maximum.accumulate`` (left push) and ``minimum.accumulate`` (right push),
@@ -23,6 +24,7 @@ import numpy as np
 LAYER_GAP = 36.0  # vertical space between a layer's boxes and the next layer's
 NODE_GAP = 18.0  # horizontal space between neighbouring boxes
 DUMMY_WIDTH = 6.0
+LONG_SPAN = 8  # an edge across more layers is drawn straight, without dummies (see _chains)
 ORDER_SWEEPS = 6
 X_SWEEPS = 4
 
@@ -83,19 +85,27 @@ def _topological_rank(n: int, src: np.ndarray, dst: np.ndarray) -> np.ndarray:
 
 
 def _layers(n: int, src: np.ndarray, dst: np.ndarray, rank: np.ndarray) -> np.ndarray:
-    """Longest-path layers over the DAG (``rank[src] < rank[dst]``), sources pulled down."""
+    """Longest-path layers over the DAG (``rank[src] < rank[dst]``), then every vertex that
+    has readers moved down to just above its first reader.
+
+    The second pass matters for exported models: shape arithmetic on the input (Shape,
+    Gather, Mod …) depends only on the input, so longest-path puts all of it in the top
+    layers, hundreds of boxes wide, with edges to readers thousands of layers below.
+    """
     layer = [0] * n
     by_rank = np.argsort(rank[src], kind="stable")
     for s, d in zip(src[by_rank].tolist(), dst[by_rank].tolist(), strict=True):
         if layer[d] <= layer[s]:
             layer[d] = layer[s] + 1
+    order = np.argsort(src, kind="stable")
+    heads = np.searchsorted(src[order], np.arange(n + 1)).tolist()
+    readers = dst[order].tolist()
+    for vertex in np.argsort(-rank, kind="stable").tolist():
+        first, last = heads[vertex], heads[vertex + 1]
+        if first < last:
+            layer[vertex] = min(layer[r] for r in readers[first:last]) - 1
     layers = np.asarray(layer, dtype=np.int64)
-    sources = np.bincount(dst, minlength=n) == 0
-    first_reader = np.full(n, np.iinfo(np.int64).max)
-    np.minimum.at(first_reader, src, layers[dst])
-    pulled = sources & (first_reader < np.iinfo(np.int64).max)
-    layers[pulled] = first_reader[pulled] - 1
-    return layers
+    return layers - (layers.min() if n else 0)
 
 
 def _chains(
@@ -103,10 +113,13 @@ def _chains(
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
     """Split edges spanning several layers with dummy vertices numbered after the real ones.
 
+    An edge across more than ``LONG_SPAN`` layers stays one straight segment: a value read
+    by every block of a deep model (a shared mask, a shape constant) would otherwise add
+    a dummy per layer per reader, millions in a 125-layer transformer.
     Returns the segments (upper vertex, lower vertex, edge index) and each dummy's layer."""
     n = layers.size
     span = layers[dst] - layers[src]
-    dummies = np.maximum(span - 1, 0)
+    dummies = np.where(span <= LONG_SPAN, np.maximum(span - 1, 0), 0)
     edge_of_dummy = np.repeat(np.arange(src.size), dummies)
     starts = np.concatenate(([0], np.cumsum(dummies)))
     step = np.arange(edge_of_dummy.size) - starts[edge_of_dummy] + 1  # 1 … span-1
@@ -192,11 +205,13 @@ def layered_layout(
     upper, lower, seg_edge, dummy_layer = _chains(top, bottom, layers)
     all_layers = np.concatenate((layers, dummy_layer))
     initial = np.concatenate((rank.astype(np.float64), np.full(dummy_layer.size, 0.0)))
-    dummy_owner = np.repeat(np.arange(top.size), np.maximum(layers[bottom] - layers[top] - 1, 0))
+    span = layers[bottom] - layers[top]
+    dummy_owner = np.repeat(np.arange(top.size), np.where(span <= LONG_SPAN, span - 1, 0))
     initial[n:] = rank[top][dummy_owner] + 0.5
-    position = _order(all_layers, upper, lower, initial)
+    short = all_layers[lower] - all_layers[upper] == 1
+    position = _order(all_layers, upper[short], lower[short], initial)
     widths = np.concatenate((np.asarray(width, float), np.full(dummy_layer.size, DUMMY_WIDTH)))
-    x = _x_coordinates(all_layers, position, widths, upper, lower)
+    x = _x_coordinates(all_layers, position, widths, upper[short], lower[short])
     row_height = _row_heights(
         all_layers, np.concatenate((np.asarray(height, float), np.zeros(dummy_layer.size)))
     )
