@@ -19,7 +19,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
-from opscope.backend.contracts import models, optimize, traces
+from opscope.backend.contracts import graph, models, optimize, traces
 from opscope.backend.contracts.base import Contract, convert, decode, encode
 from opscope.progress import Progress, Step, StepPlan, ignore_progress, scaled
 
@@ -90,6 +90,12 @@ JOB_KINDS: dict[str, JobKind] = {
         optimize.ExportParams,
         optimize.ExportResult,
         plan=((Step.EXPORT, 1.0),),
+    ),
+    "model_graph": JobKind(
+        "opscope.backend.graph.jobs:graph_job",
+        graph.GraphParams,
+        graph.GraphResult,
+        fraction_step=Step.LAYOUT,
     ),
     "save_report": JobKind(
         "opscope.backend.export:save_report_job",

@@ -2,8 +2,20 @@
 
 from __future__ import annotations
 
+import msgspec
+
 from opscope.backend.contracts.base import Contract
-from opscope.backend.graph.model import TensorStats
+
+
+class TensorStats(msgspec.Struct, frozen=True, kw_only=True):
+    """Summary statistics of a weight, with a histogram of ``bins`` over [min, max]."""
+
+    min: float
+    max: float
+    mean: float
+    std: float
+    counts: list[int]
+    sampled: bool = False  # statistics of an evenly spaced sample of a very large tensor
 
 
 class GraphParams(Contract):

@@ -13,19 +13,10 @@ from collections.abc import Iterable, Sequence
 
 import msgspec
 
+from opscope.backend.contracts.graph import TensorStats
+
 Dim = int | str
 Shape = list[Dim] | None
-
-
-class TensorStats(msgspec.Struct, frozen=True, kw_only=True):
-    """Summary statistics of a weight, with a histogram of ``bins`` over [min, max]."""
-
-    min: float
-    max: float
-    mean: float
-    std: float
-    counts: list[int]
-    sampled: bool = False  # statistics of an evenly spaced sample of a very large tensor
 
 
 class Initializer(msgspec.Struct, frozen=True, kw_only=True):
