@@ -11,7 +11,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from opscope.backend.contracts.optimize import OptimizeOptions
-from opscope.backend.optimize import int8_retry, prune, quantize
+from opscope.backend.optimize import int8_retry, openvino_candidates, prune, quantize
 from opscope.backend.optimize.bench import (
     LatencyStats,
     RunOnce,
@@ -32,7 +32,7 @@ from opscope.backend.optimize.onnxruntime_candidates import (
     onnxruntime_candidates,
 )
 from opscope.backend.optimize.reference import Reference
-from opscope.backend.runtimes import openvino_candidates, openvino_runtime
+from opscope.backend.runtimes import openvino_runtime
 from opscope.errors import OpscopeError
 from opscope.progress import Progress, Step
 

@@ -14,7 +14,7 @@ from __future__ import annotations
 import msgspec
 
 from opscope.backend.contracts.optimize import OptimizeOptions
-from opscope.backend.optimize import quant_error
+from opscope.backend.optimize import openvino_candidates, quant_error
 from opscope.backend.optimize.candidate import ONNXRUNTIME, Candidate, extend
 from opscope.backend.optimize.onnxruntime_candidates import (
     STATIC_METHODS,
@@ -23,7 +23,6 @@ from opscope.backend.optimize.onnxruntime_candidates import (
     is_transformer,
     static_step,
 )
-from opscope.backend.runtimes import openvino_candidates
 from opscope.errors import OpscopeError
 
 ERROR_BATCHES = 2  # calibration batches the per-node comparison runs on

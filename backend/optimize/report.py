@@ -289,11 +289,11 @@ def to_markdown(report: dict[str, Any]) -> str:
             f"| {name} | {_ms(t['p50'])} | {_ms(t['p90'])} | {_ms(t['p99'])} | {_ms(t['mean'])} |"
         )
     lines += ["", f"Speedup (p50): {report['speedup']:.2f}x", ""]
-    if "candidates" in report:
+    if report.get("candidates"):
         lines += ["## Candidates (auto mode)", "", *_candidate_table(report["candidates"]), ""]
         lines += _worst_nodes(report["candidates"])
     lines += deploy_section(report)
-    if "tf_node_counts" in report:
+    if report.get("tf_node_counts"):
         lines += ["## TensorFlow graph (frozen, pruned)", "", *_tf_counts(report), ""]
     sizes = report["size_bytes"]
     lines += ["## Node counts per op type", ""]

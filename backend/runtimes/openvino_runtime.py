@@ -15,14 +15,13 @@ from __future__ import annotations
 
 import contextlib
 import functools
-from collections.abc import Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 
 from opscope.backend.models.base import InputSpec
-from opscope.backend.optimize.bench import RunOnce
 from opscope.errors import OpscopeError
 
 RUNTIME = "openvino"
@@ -32,6 +31,7 @@ PRECISION_HINTS = {"fp32": "f32", "bf16": "bf16", "fp16": "f16"}
 # the OPTIMIZATION_CAPABILITIES entry a CPU must list for a precision to run natively
 CAPABILITIES = {"bf16": "BF16", "fp16": "FP16"}
 RT_INFO_PATH = ["opscope", "compile_properties"]
+RunOnce = Callable[[], list[np.ndarray]]  # as bench.RunOnce: one call, its outputs
 
 
 def missing_reason() -> str | None:

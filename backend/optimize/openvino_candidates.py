@@ -1,0 +1,134 @@
+"""Auto mode's OpenVINO candidates: the pruned (and simplified) ONNX file compiled by
+OpenVINO in each precision this CPU runs natively, and NNCF INT8.
+
+Each is verified against the original on the reference inputs exactly as onnxruntime's
+candidates are (same tolerances, same top-1 rule), and the compiled model that passed is
+the one auto mode times. A model OpenVINO cannot read or compile makes these candidates
+fail with the reason; the onnxruntime candidates are not affected.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Sequence
+from typing import Any
+
+import numpy as np
+
+from opscope.backend.optimize.candidate import Candidate, fork
+from opscope.backend.optimize.chain import Step as ChainStep
+from opscope.backend.optimize.chain import node_count
+from opscope.backend.runtimes import openvino_runtime as ovr
+from opscope.backend.verify import compare_outputs
+from opscope.errors import OpscopeError
+
+NNCF_INT8 = "openvino-int8-nncf"
+
+
+def skipped_note(reason: str) -> str:
+    return f"OpenVINO candidates were not tried: {reason}"
+
+
+def _name(precision: str) -> str:
+    return NNCF_INT8 if precision == "int8" else f"openvino-{precision}"
+
+
+def _verified(
+    base: Candidate, name: str, model: Any, precision: str, threads: int | None, detail: str
+) -> Candidate:
+    """``model`` compiled with ``precision``, run on the reference inputs and compared."""
+    chain = fork(base.chain, name)
+    reference = chain.reference
+    properties = ovr.compile_properties(precision, threads)
+    start = time.perf_counter()
+    try:
+        compiled = ovr.compile_model(model, properties)
+        names = ovr.output_names(compiled)
+        if names != reference.output_names:
+            raise OpscopeError(
+                f"OpenVINO's model returns {', '.join(names)}, "
+                f"expected {', '.join(reference.output_names)}"
+            )
+        outputs = ovr.infer_runner(compiled, reference.inputs)()
+        verify = compare_outputs(
+            reference.expected, outputs, reference.rtol, reference.atol, reference.min_top1
+        )
+    except OpscopeError as exc:
+        return Candidate(name, chain, error=str(exc), runtime=ovr.RUNTIME, precision=precision)
+    chain.steps.append(
+        ChainStep(
+            "openvino",
+            f"{detail}; {', '.join(f'{k}={v}' for k, v in properties.items())}",
+            node_count(chain.current),
+            len(model.get_ordered_ops()),
+            round(time.perf_counter() - start, 3),
+            verify.to_dict(),
+        )
+    )
+    return Candidate(
+        name,
+        chain,
+        runtime=ovr.RUNTIME,
+        precision=precision,
+        properties=properties,
+        model=model,
+        compiled=compiled,
+    )
+
+
+def _failed(precisions: Sequence[str], reason: str) -> list[Candidate]:
+    return [
+        Candidate(_name(p), None, error=reason, runtime=ovr.RUNTIME, precision=p)
+        for p in precisions
+    ]
+
+
+def openvino_candidates(
+    base: Candidate,
+    batches: Sequence[dict[str, np.ndarray]],
+    *,
+    transformer: bool,
+    threads: int | None,
+    exclude_nodes: Sequence[str] = (),
+) -> list[Candidate]:
+    """fp32 (and bf16 / fp16 where the CPU lists them) and NNCF INT8 of ``base``'s file.
+
+    ``batches`` calibrate NNCF (the user's, or generated ones: the caller warns);
+    ``exclude_nodes`` (ONNX names) stay in float."""
+    precisions = (*ovr.cpu_precisions(), "int8")
+    if not base.usable:
+        return _failed(precisions, f"needs {base.name}, which failed")
+    try:
+        model = ovr.read_model(base.chain.current)
+    except OpscopeError as exc:
+        return _failed(precisions, str(exc))
+    candidates = [
+        _verified(base, _name(p), model, p, threads, f"OpenVINO CPU, {p} inference precision")
+        for p in precisions[:-1]
+    ]
+    candidates.append(nncf_candidate(base, model, batches, transformer, threads, exclude_nodes))
+    return candidates
+
+
+def nncf_candidate(
+    base: Candidate,
+    model: Any,
+    batches: Sequence[dict[str, np.ndarray]],
+    transformer: bool,
+    threads: int | None,
+    exclude_nodes: Sequence[str] = (),
+    name: str = NNCF_INT8,
+) -> Candidate:
+    """NNCF post-training INT8 of ``model``, verified; a failure is the candidate's error."""
+    from opscope.backend.runtimes.nncf_quantize import nncf_quantize
+
+    try:
+        quantized = nncf_quantize(
+            model, batches, transformer=transformer, exclude_nodes=exclude_nodes
+        )
+    except OpscopeError as exc:
+        return Candidate(name, None, error=str(exc), runtime=ovr.RUNTIME, precision="int8")
+    kind = "TRANSFORMER model type, " if transformer else ""
+    kept = f", {len(exclude_nodes)} nodes kept in float" if exclude_nodes else ""
+    detail = f"NNCF INT8 ({kind}{len(batches)} calibration batches{kept}), OpenVINO CPU"
+    return _verified(base, name, quantized, "int8", threads, detail)
