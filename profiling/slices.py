@@ -193,7 +193,8 @@ def assemble_trace(
         labels = np.where(
             slices.is_op[crossing], slices.op[crossing] + len(names), slices.name[crossing]
         )
-        warnings.append(overlap_warning([(names + ops)[i] for i in labels.tolist()]))
+        labels_table = names + ops
+        warnings.append(overlap_warning([labels_table[i] for i in labels.tolist()]))
     order = nesting.order
     instant_order = np.lexsort((instants.ts, lane_id[instants.lane_key]))
     trace = Trace(

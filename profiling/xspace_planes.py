@@ -175,8 +175,8 @@ def plane_metadata(plane, tables: Tables, device: bool) -> PlaneMetadata:
         op=np.asarray(columns[1], np.int32),
         is_op=np.asarray(columns[2], bool),
         category=np.asarray(columns[3], np.int32),
-        args_offset=np.asarray(columns[4], np.int64),
-        args_length=np.asarray(columns[5], np.int64),
+        args_offset=np.asarray(columns[4], np.int32),  # the blob of a plane's metadata
+        args_length=np.asarray(columns[5], np.int32),
         kind=np.asarray(kinds, np.int8),
         stat_ids=stat_ids,
         stat_names=stat_names,

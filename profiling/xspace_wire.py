@@ -84,58 +84,87 @@ class LineRecords:
     fields: dict[int, int | bytes]
 
 
-def line_records(buf: bytes, pos: int, end: int) -> LineRecords:
+def line_records(buf: bytes, data: np.ndarray, pos: int, end: int) -> LineRecords:
     """Split one XLine payload into its event records and its other fields.
 
-    The loop handles the common record (tag 0x22, one- or two-byte length) inline; anything
-    else goes through :func:`read_field`.
+    The few other fields are read one by one; each run of consecutive event records is
+    found at once by :func:`_event_run`.
     """
-    starts: list[int] = []
-    ends: list[int] = []
-    add_start, add_end = starts.append, ends.append
+    starts: list[np.ndarray] = []
+    ends: list[np.ndarray] = []
     fields: dict[int, int | bytes] = {}
     while pos < end:
-        if buf[pos] == _EVENT_TAG and pos + 2 < end:
-            size = buf[pos + 1]
-            if size < 0x80:
-                pos += 2
-            elif buf[pos + 2] < 0x80:
-                size = (size & 0x7F) | (buf[pos + 2] << 7)
-                pos += 3
-            else:
-                size, pos = read_varint(buf, pos + 1, end)
-            add_start(pos)
-            pos += size
-            add_end(pos)
+        if buf[pos] == _EVENT_TAG:
+            run_starts, run_ends, pos = _event_run(data, pos, end)
+            starts.append(run_starts)
+            ends.append(run_ends)
             continue
         field, kind, value, pos = read_field(buf, pos, end)
-        if field == EVENTS_FIELD and kind == LENGTH:
-            add_start(value)
-            add_end(pos)
-        elif kind == VARINT:
+        if kind == VARINT:
             fields[field] = value
         elif kind == LENGTH:
             fields[field] = bytes(buf[value:pos])
-    if pos != end or (ends and ends[-1] > end):
+    empty = np.zeros(0, np.int64)
+    return LineRecords(
+        np.concatenate(starts) if starts else empty,
+        np.concatenate(ends) if ends else empty,
+        fields,
+    )
+
+
+def _event_run(data: np.ndarray, pos: int, end: int) -> tuple[np.ndarray, np.ndarray, int]:
+    """(payload starts, payload ends, position after) of the event records from ``pos`` on.
+
+    Walking records one by one costs a Python step each (2.5 s for 1.6 M events on a busy
+    2-core machine). Instead every ``0x22`` byte of the line is taken as a possible record
+    start, its successor computed from its length prefix, and the chain from ``pos``
+    followed by pointer doubling (members 0..2**k-1, then 2**k more, ...): ~log2(records)
+    numpy gathers. The run ends where a record is followed by anything but an event.
+    """
+    segment = data[pos:end]
+    size = segment.size
+    candidates = np.flatnonzero(segment == _EVENT_TAG)
+    length, body = _varints(segment, candidates + 1, np.full(candidates.size, size))
+    with np.errstate(over="ignore"):
+        finish = body + length.astype(np.int64)  # a garbage length may wrap: not sound
+    sound = (body <= size) & (finish >= body) & (finish <= size)
+    dead = candidates.size
+    following = np.minimum(np.searchsorted(candidates, finish), dead - 1)
+    linked = sound & (candidates[following] == finish)
+    jump = np.append(np.where(linked, following, dead), dead)
+    members = np.zeros(1, np.int64)
+    while True:
+        reached = jump[members]
+        reached = reached[reached != dead]
+        if reached.size == 0:
+            break
+        members = np.concatenate((members, reached))
+        jump = jump[jump]
+    if not sound[members].all():
         raise WireError("an event runs past the end of its line")
-    return LineRecords(np.asarray(starts, np.int64), np.asarray(ends, np.int64), fields)
+    return body[members] + pos, finish[members] + pos, int(finish[members[-1]]) + pos
 
 
 def _varints(data: np.ndarray, pos: np.ndarray, end: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """Decode one varint at each position; returns (uint64 values, positions after them).
 
-    A varint that does not end before ``end`` gives position ``end + 1`` (marks it bad).
+    Byte k of every varint is read in one step, stopping after the longest one: whole-column
+    operations, no per-element scatter. A varint that does not end before ``end`` gives
+    position ``end + 1`` (marks it bad).
     """
-    offsets = pos[:, None] + np.arange(_MAX_VARINT)
-    window = data[np.minimum(offsets, data.size - 1)]
-    window[offsets >= end[:, None]] = 0x80  # bytes outside the record never end a varint
-    stops = window < 0x80
-    has_stop = stops.any(axis=1)
-    length = np.where(has_stop, stops.argmax(axis=1) + 1, _MAX_VARINT)
-    keep = np.arange(_MAX_VARINT) < length[:, None]
-    parts = (window & 0x7F).astype(np.uint64) << (np.arange(_MAX_VARINT, dtype=np.uint64) * 7)
-    values = np.where(keep, parts, np.uint64(0)).sum(axis=1, dtype=np.uint64)
-    after = np.where(has_stop, pos + length, end + 1)
+    values = np.zeros(pos.size, np.uint64)
+    after = end + 1
+    going = np.ones(pos.size, bool)
+    last = data.size - 1
+    for k in range(_MAX_VARINT):
+        at = pos + k
+        byte = np.where(at < end, data[np.minimum(at, last)], 0x80)
+        values |= np.where(going, byte & 0x7F, 0).astype(np.uint64) << np.uint64(7 * k)
+        stops = going & (byte < 0x80)
+        after = np.where(stops, at + 1, after)
+        going &= ~stops
+        if not going.any():
+            break
     return values, after
 
 
