@@ -113,6 +113,19 @@ def test_profile_verb_writes_an_openvino_trace(cnn_onnx: Path, tmp_path: Path) -
     assert "Convolution" in {row["op"] for row in op_stats(read_trace(target)).rows()}
 
 
+def test_profile_verb_reads_an_ir(cnn_onnx: Path, tmp_path: Path) -> None:
+    from opscope.backend.optimize.profile import profile_model
+    from opscope.backend.runtimes import openvino_runtime as ovr
+    from opscope.profiling.reader import read_trace
+
+    model = ovr.read_model(cnn_onnx)
+    xml = ovr.save_ir(model, tmp_path / "cnn.xml", ovr.compile_properties("fp32"))[0]
+    target = tmp_path / "ir_trace.json"
+    result = profile_model(xml, target, runs=2, progress=lambda *_: None)
+    assert result["runtime"] == "openvino"
+    assert read_trace(target).events > 0
+
+
 def test_nncf_int8_runs_int8_and_stays_close(cnn_onnx: Path, cnn_inputs) -> None:
     from opscope.backend.runtimes import openvino_runtime as ovr
     from opscope.backend.runtimes.nncf_quantize import nncf_quantize
