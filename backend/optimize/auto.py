@@ -85,7 +85,7 @@ def choose(candidates: list[Candidate], input_p50: float, input_is_onnx: bool) -
 def _why_none(candidates: list[Candidate]) -> str:
     """Why nothing passed: the first error, or the closest miss; what to try."""
     errors = [f"{c.name}: {c.error}" for c in candidates if c.error]
-    verified = [c for c in candidates if c.verify]
+    verified = [c for c in candidates if c.verify and not c.error]
     if verified:
         closest = min(verified, key=lambda c: c.verify["max_abs_diff"])
         return (
