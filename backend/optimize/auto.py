@@ -50,6 +50,8 @@ def build_candidates(chain: Chain, options: OptimizeOptions, batch: int) -> Cand
     if options.runtime == "onnxruntime":
         return context
     reason = openvino_runtime.missing_reason()
+    if reason and options.runtime == "openvino":
+        raise OpscopeError(reason)
     if reason:
         chain.warnings.append(openvino_candidates.skipped_note(reason))
         return context
