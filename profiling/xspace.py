@@ -24,9 +24,10 @@ from opscope.profiling.args_store import ArgsStore
 from opscope.profiling.chrome_events import Interner
 from opscope.profiling.flows import FlowEvents
 from opscope.profiling.lanes import LaneTable
-from opscope.profiling.slices import SliceSet, assemble_trace
+from opscope.profiling.slices import assemble_trace
 from opscope.profiling.trace import Trace
 from opscope.profiling.xplane_messages import XEvent, XPlane
+from opscope.profiling.xspace_pieces import MAX_LINE_NS, Piece, slice_set
 from opscope.profiling.xspace_planes import (
     DERIVED_DEVICE_LINES,
     DEVICE_PREFIX,
@@ -59,23 +60,6 @@ _SPACE_PLANES, _SPACE_ERRORS, _SPACE_WARNINGS = 1, 2, 3
 _PLANE_LINES = 3
 _LINE_ID, _LINE_NAME, _LINE_TIMESTAMP, _LINE_DISPLAY_NAME = 1, 2, 3, 11
 _STEPS_LANE = "steps"
-_MAX_LINE_NS = 2**62 // 1000  # a line further than this from the first one is damaged
-
-
-@dataclass
-class _Piece:
-    """Events of one line (or made from them), times relative to the line's timestamp."""
-
-    line_ns: int
-    offset_ps: np.ndarray
-    duration_ps: np.ndarray
-    lane_key: int
-    name: np.ndarray
-    op: np.ndarray
-    category: np.ndarray
-    is_op: np.ndarray
-    args_offset: np.ndarray
-    args_length: np.ndarray
 
 
 @dataclass
@@ -102,16 +86,18 @@ class XSpaceImporter:
     )
     lane_keys: Interner = field(default_factory=Interner)
     lanes: LaneTable = field(default_factory=LaneTable)
-    slices: list[_Piece] = field(default_factory=list)
-    instants: list[_Piece] = field(default_factory=list)
+    slices: list[Piece] = field(default_factory=list)
+    instants: list[Piece] = field(default_factory=list)
     warnings: list[str] = field(default_factory=list)
     bytes_read: int = 0
     skipped: int = 0
 
-    def _report(self, message: str) -> None:
-        """The one place progress is reported (fraction of the input's bytes read)."""
+    def _report(self, message: str, fraction: float | None = None) -> None:
+        """The one place progress is reported: the fraction of the input's bytes read (up to
+        0.9), then the nesting step."""
         if self.progress is not None:
-            self.progress(min(0.9, 0.9 * self.bytes_read / self.total_bytes), message)
+            done = 0.9 * self.bytes_read / self.total_bytes if fraction is None else fraction
+            self.progress(min(0.9 if fraction is None else 1.0, done), message)
 
     # -- space and planes -------------------------------------------------------------------
     def read_space(self, buf: bytes, process_prefix: str) -> None:
@@ -253,7 +239,7 @@ class XSpaceImporter:
             if mask.any():
                 r = rows[mask]
                 target.append(
-                    _Piece(
+                    Piece(
                         line.line_ns,
                         columns.offset_ps[mask],
                         columns.duration_ps[mask],
@@ -310,7 +296,7 @@ class XSpaceImporter:
         n = at.size
         tables = self.tables
         self.slices.append(
-            _Piece(
+            Piece(
                 line.line_ns,
                 line.columns.offset_ps[at],
                 duration_ps,
@@ -328,14 +314,15 @@ class XSpaceImporter:
     def finish(self, metadata: dict) -> Trace:
         every = self.slices + self.instants
         base_ns = min((p.line_ns for p in every), default=0)
-        far = [p for p in every if abs(p.line_ns - base_ns) > _MAX_LINE_NS]
+        far = [p for p in every if abs(p.line_ns - base_ns) > MAX_LINE_NS]
         if far:
             self.warnings.append(f"skipped {len(far)} lines with a damaged timestamp")
         if self.skipped:
             self.warnings.append(f"skipped {self.skipped} aggregated events (no timestamp)")
         metadata["time_base_ns"] = base_ns
-        slices = _slice_set(self.slices, base_ns)
-        instants = _slice_set(self.instants, base_ns, instants=True)
+        self._report("nesting slices", 0.92)
+        slices = slice_set(self.slices, base_ns)
+        instants = slice_set(self.instants, base_ns, instants=True)
         self.slices, self.instants = [], []
         return assemble_trace(
             format="tensorflow",
@@ -365,46 +352,6 @@ def _blob_store(blob: bytearray) -> ArgsStore:
     store = ArgsStore()
     store.blob = blob
     return store
-
-
-def _slice_set(pieces: list[_Piece], base_ns: int, instants: bool = False) -> SliceSet:
-    """Concatenate pieces; times become microseconds since ``base_ns`` (exact to 1 ps).
-
-    Each column of the pieces is dropped as soon as it is concatenated, so the import never
-    holds two copies of every column at once; instants keep only time, lane and name (the
-    other columns are one-byte zeros: a 1.5 M-event trace has 700 k instants).
-    """
-    pieces = [p for p in pieces if abs(p.line_ns - base_ns) <= _MAX_LINE_NS]
-    if not pieces:
-        return SliceSet.empty()
-
-    def take(column: str) -> np.ndarray:
-        joined = np.concatenate([getattr(p, column) for p in pieces])
-        for piece in pieces:
-            setattr(piece, column, None)
-        return joined
-
-    sizes = [p.offset_ps.size for p in pieces]
-    with np.errstate(over="ignore"):
-        shift = np.repeat([(p.line_ns - base_ns) * 1000 for p in pieces], sizes)
-        ts = (take("offset_ps") + shift) / 1e6
-    del shift
-    lane_key = np.repeat(np.asarray([p.lane_key for p in pieces], np.int32), sizes)
-    name = take("name")
-    if instants:
-        unused = np.zeros(ts.size, np.uint8)
-        return SliceSet(ts, unused, lane_key, name, unused, unused, unused, unused, unused)
-    return SliceSet(
-        ts=ts,
-        dur=take("duration_ps") / 1e6,
-        lane_key=lane_key,
-        name=name,
-        op=take("op"),
-        category=take("category"),
-        is_op=take("is_op"),
-        args_offset=take("args_offset"),
-        args_length=take("args_length"),
-    )
 
 
 def read_xspace_files(paths: list[Path], progress: Progress | None = None) -> Trace:
