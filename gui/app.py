@@ -41,7 +41,20 @@ def save_screenshot(window, out: str | Path) -> bool:
     return window.grab().save(str(out), "PNG")
 
 
-def run_gui(files: Sequence[str], screenshot: str | None = None, demo: bool = False) -> int:
+def show_inner_tab(window, name: str) -> None:
+    """Switch the current page to its tab titled ``name`` (``--page graph``), and let the
+    jobs that tab starts finish."""
+    page = window.tabs.currentWidget()
+    tabs = getattr(page, "tabs", None)
+    titles = [tabs.tabText(i).lower() for i in range(tabs.count())] if tabs else []
+    if name.lower() in titles:
+        tabs.setCurrentIndex(titles.index(name.lower()))
+        wait_until_settled(window)
+
+
+def run_gui(
+    files: Sequence[str], screenshot: str | None = None, demo: bool = False, page: str = ""
+) -> int:
     if screenshot and "QT_QPA_PLATFORM" not in os.environ:
         os.environ["QT_QPA_PLATFORM"] = "offscreen"
     app = _application()
@@ -59,6 +72,8 @@ def run_gui(files: Sequence[str], screenshot: str | None = None, demo: bool = Fa
         code = app.exec()
         return int(code)
     wait_until_settled(window)
+    if page:
+        show_inner_tab(window, page)
     saved = save_screenshot(window, screenshot)
     ok = saved and window.failed_jobs == 0 and window.failed_opens == 0
     window.close()

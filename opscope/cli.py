@@ -57,6 +57,9 @@ def _gui_parser() -> argparse.ArgumentParser:
         "exit: 0 if every job succeeded, 1 otherwise",
     )
     parser.add_argument("--demo", action="store_true", help="open the bundled demo files")
+    parser.add_argument(
+        "--page", default="", metavar="TAB", help="with --screenshot: show this tab (graph)"
+    )
     parser.add_argument("files", nargs="*", metavar="FILE", help="models or traces to open")
     return parser
 
@@ -69,7 +72,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     options = _gui_parser().parse_args(args)
     from opscope.gui.app import run_gui
 
-    return run_gui(options.files, screenshot=options.screenshot, demo=options.demo)
+    return run_gui(
+        options.files, screenshot=options.screenshot, demo=options.demo, page=options.page
+    )
 
 
 if __name__ == "__main__":

@@ -1,0 +1,66 @@
+"""Overlays colour the boxes by something measured: a palette and a level per shown item.
+
+Measured time uses a log scale (one slow node among thousands of fast ones must still
+stand out); the diff uses one colour per kind of change. A collapsed scope gets the sum of
+its nodes' times, and the kind of change most of its nodes had.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+import pyqtgraph as pg
+from PySide6.QtGui import QColor
+
+TIME_LEVELS = 12
+NO_DATA = -1
+DIFF_COLORS = {
+    "kept": QColor(205, 210, 218),
+    "added": QColor(60, 170, 90),
+    "removed": QColor(215, 70, 60),
+    "fused": QColor(150, 90, 200),
+    "quantized": QColor(240, 160, 40),
+}
+
+
+@dataclass
+class Overlay:
+    """``level`` per shown item indexes ``palette`` (``NO_DATA``: drawn grey); ``legend``
+    lists (colour, text) pairs for the page's legend."""
+
+    title: str
+    level: np.ndarray
+    palette: list[QColor]
+    legend: list[tuple[QColor, str]]
+
+
+def _time_palette() -> list[QColor]:
+    colors = pg.colormap.get("inferno").getLookupTable(0.15, 0.95, TIME_LEVELS, alpha=False)
+    return [QColor(int(r), int(g), int(b)) for r, g, b in colors]
+
+
+def time_overlay(item_ns: np.ndarray, title: str = "self time") -> Overlay:
+    """Levels on a log scale between the smallest and the largest measured time."""
+    level = np.full(item_ns.size, NO_DATA, dtype=np.int64)
+    measured = item_ns > 0
+    palette = _time_palette()
+    if not measured.any():
+        return Overlay(title, level, palette, [])
+    logs = np.log10(item_ns[measured].astype(np.float64))
+    low, high = float(logs.min()), float(logs.max())
+    scaled = (logs - low) / max(high - low, 1e-9)
+    level[measured] = np.minimum((scaled * TIME_LEVELS).astype(np.int64), TIME_LEVELS - 1)
+    legend = [(palette[0], _ms(10**low)), (palette[-1], _ms(10**high))]
+    return Overlay(title, level, palette, legend)
+
+
+def _ms(ns: float) -> str:
+    return f"{ns / 1e6:.3f} ms" if ns < 1e8 else f"{ns / 1e9:.2f} s"
+
+
+def diff_overlay(item_kind: list[str | None], counts: dict[str, int]) -> Overlay:
+    kinds = list(DIFF_COLORS)
+    level = np.asarray([kinds.index(k) if k in kinds else NO_DATA for k in item_kind], np.int64)
+    legend = [(DIFF_COLORS[k], f"{k} {counts.get(k, 0):,}") for k in kinds]
+    return Overlay("diff", level, [DIFF_COLORS[k] for k in kinds], legend)

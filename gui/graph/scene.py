@@ -1,0 +1,109 @@
+"""What the canvas draws: one laid-out view of a graph, as arrays, with spatial look-ups.
+
+Boxes are kept sorted by their top edge, so the boxes in a window are one
+``np.searchsorted`` plus a mask; edge segments carry their bounding boxes for the same
+test. Nothing here creates a Python object per node while drawing.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from opscope.backend.graph.layout import Layout
+from opscope.backend.graph.model import ModelGraph
+from opscope.backend.graph.view import NODE, SCOPE, GraphView, build_view
+
+Rect = tuple[float, float, float, float]  # left, top, right, bottom in world units
+
+
+@dataclass
+class GraphScene:
+    graph: ModelGraph
+    view: GraphView
+    layout: Layout
+    expanded: frozenset[str]
+
+    def __post_init__(self) -> None:
+        layout = self.layout
+        self.x0 = layout.x - layout.width / 2
+        self.x1 = layout.x + layout.width / 2
+        self.y0 = layout.y - layout.height / 2
+        self.y1 = layout.y + layout.height / 2
+        self.by_top = np.argsort(self.y0, kind="stable")
+        self.top_sorted = self.y0[self.by_top]
+        self.tallest = float(layout.height.max()) if layout.height.size else 0.0
+        s = layout.segments
+        self.seg_x0 = np.minimum(s[:, 0], s[:, 2])
+        self.seg_x1 = np.maximum(s[:, 0], s[:, 2])
+        self.seg_y0 = np.minimum(s[:, 1], s[:, 3])
+        self.seg_y1 = np.maximum(s[:, 1], s[:, 3])
+        span = layout.layer[self.view.dst] - layout.layer[self.view.src]
+        self.seg_long = span[layout.segment_edge] > 8 if span.size else np.zeros(0, bool)
+        self.ops = sorted(set(self.view.label) | {"·scope"})
+        op_index = {op: i for i, op in enumerate(self.ops)}
+        self.op_id = np.fromiter(
+            (
+                op_index["·scope"] if kind == SCOPE else op_index[label]
+                for kind, label in zip(self.view.kind.tolist(), self.view.label, strict=True)
+            ),
+            dtype=np.int64,
+            count=self.view.items,
+        )
+        self.node_index = {node.name: i for i, node in enumerate(self.graph.nodes)}
+        self.item_index = {key: i for i, key in enumerate(self.view.key)}
+        self.last_segment = np.full(self.view.src.size, -1, dtype=np.int64)
+        self.last_segment[layout.segment_edge] = np.arange(layout.segment_edge.size)
+
+    @classmethod
+    def build(cls, graph: ModelGraph, expanded: set[str]) -> GraphScene:
+        """View and layout of ``graph`` with ``expanded`` open (run off the GUI thread)."""
+        view = build_view(graph, expanded)
+        return cls(graph, view, view.lay_out(), frozenset(expanded))
+
+    @classmethod
+    def from_parts(cls, graph: ModelGraph, expanded: set[str], layout: Layout) -> GraphScene:
+        return cls(graph, build_view(graph, expanded), layout, frozenset(expanded))
+
+    @property
+    def bounds(self) -> Rect:
+        return self.layout.bounds
+
+    def items_in(self, rect: Rect) -> np.ndarray:
+        left, top, right, bottom = rect
+        begin = int(np.searchsorted(self.top_sorted, top - self.tallest, side="left"))
+        end = int(np.searchsorted(self.top_sorted, bottom, side="right"))
+        candidates = self.by_top[begin:end]
+        keep = (
+            (self.y1[candidates] >= top)
+            & (self.x1[candidates] >= left)
+            & (self.x0[candidates] <= right)
+        )
+        return np.sort(candidates[keep])
+
+    def segments_in(self, rect: Rect) -> np.ndarray:
+        left, top, right, bottom = rect
+        return np.flatnonzero(
+            (self.seg_x1 >= left)
+            & (self.seg_x0 <= right)
+            & (self.seg_y1 >= top)
+            & (self.seg_y0 <= bottom)
+        )
+
+    def item_at(self, x: float, y: float, slop: float = 0.0) -> int:
+        """The box under world point (x, y), -1 for none."""
+        hits = self.items_in((x - slop, y - slop, x + slop, y + slop))
+        return int(hits[0]) if hits.size else -1
+
+    def item_of_node(self, node: int) -> int:
+        return int(self.view.node_item[node])
+
+    def nodes_of_item(self, item: int) -> np.ndarray:
+        return np.flatnonzero(self.view.node_item == item)
+
+    def is_scope(self, item: int) -> bool:
+        return int(self.view.kind[item]) == SCOPE
+
+    def is_node(self, item: int) -> bool:
+        return int(self.view.kind[item]) == NODE

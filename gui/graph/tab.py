@@ -1,0 +1,138 @@
+"""The Graph tab of a model page: starts the graph job the first time it is shown, then
+holds the :class:`GraphPage`; runs the profile and diff jobs that feed its overlays.
+
+Jobs go through the window's ``submit`` like every other page's, so they show in the
+status bar and the log, and ``--screenshot`` waits for them.
+"""
+
+from __future__ import annotations
+
+import uuid
+from pathlib import Path
+from typing import Any
+
+from PySide6.QtCore import Qt, Signal
+from PySide6.QtWidgets import QFileDialog, QLabel, QPushButton, QVBoxLayout, QWidget
+
+from opscope.backend.contracts.base import convert
+from opscope.backend.contracts.graph import GraphResult, TensorStatsResult
+from opscope.backend.graph.diff import diff_graphs
+from opscope.backend.graph.files import load_graph_file
+from opscope.backend.graph.profile_times import node_times
+from opscope.backend.jobs import JobSpec
+from opscope.gui.graph.page import GraphPage
+from opscope.paths import cache_dir
+
+PROFILE_RUNS = 20
+STATS_JOB = "opscope.backend.graph.jobs:tensor_stats_job"
+
+
+def _typed(result: Any, kind: type) -> Any:
+    return result if isinstance(result, kind) else convert(result, kind)
+
+
+def _field(result: Any, name: str) -> Any:
+    return result[name] if isinstance(result, dict) else getattr(result, name)
+
+
+class GraphTab(QWidget):
+    graph_ready = Signal()  # the graph page exists (the job finished)
+
+    def __init__(self, result: dict[str, Any], parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.path = str(result.get("path", "") if isinstance(result, dict) else result.path)
+        self.format = str(result.get("format", "") if isinstance(result, dict) else result.format)
+        self.page: GraphPage | None = None
+        self.started = False
+        self.status = QLabel("The graph is laid out when this tab is first shown.", self)
+        self.status.setAlignment(Qt.AlignmentFlag.AlignCenter)
+        self.profile_button = QPushButton("Profile in onnxruntime", self)
+        self.profile_button.setToolTip("Run the model in onnxruntime and colour nodes by self time")
+        self.profile_button.clicked.connect(self.profile)
+        self.profile_button.setEnabled(False)
+        self.diff_button = QPushButton("Diff with…", self)
+        self.diff_button.setToolTip("Compare with another ONNX model (e.g. the optimized one)")
+        self.diff_button.clicked.connect(self.diff_dialog)
+        self.diff_button.setEnabled(False)
+        self.profile_button.hide()
+        self.diff_button.hide()
+        self.column = QVBoxLayout(self)
+        self.column.setContentsMargins(0, 0, 0, 0)
+        self.column.addWidget(self.status, 1)
+
+    def showEvent(self, event) -> None:  # noqa: N802 - Qt override
+        super().showEvent(event)
+        self.start()
+
+    def _submit(self, spec: JobSpec, on_done) -> None:
+        window = self.window()
+        if hasattr(window, "submit"):
+            window.submit(spec, on_done)
+
+    def start(self) -> None:
+        """Start the graph job once (the tab being shown, or a screenshot asking for it)."""
+        if self.started or not self.path:
+            return
+        self.started = True
+        self.status.setText("Laying out the graph…")
+        spec = JobSpec("model_graph", {"path": self.path}, title=f"Graph of {Path(self.path).name}")
+        self._submit(spec, self._loaded)
+
+    def _loaded(self, result: Any) -> None:
+        result = _typed(result, GraphResult)
+        self.page = GraphPage(result.graph_file, result.note, self)
+        self.page.details.stats_requested.connect(self._request_stats)
+        self.column.replaceWidget(self.status, self.page)
+        self.status.hide()
+        self.page.bar.addWidget(self.profile_button)
+        self.page.bar.addWidget(self.diff_button)
+        for button in (self.profile_button, self.diff_button):
+            button.setEnabled(result.format == "onnx")
+            button.show()
+        self.graph_ready.emit()
+
+    # -- overlays ------------------------------------------------------------------------
+    def profile(self) -> None:
+        output = cache_dir("profiles") / f"graph-{Path(self.path).stem}-{uuid.uuid4().hex[:8]}.json"
+        params = {"path": self.path, "output": str(output), "runs": PROFILE_RUNS}
+        spec = JobSpec("profile_model", params, title=f"Profiling {Path(self.path).name}")
+        self.profile_button.setEnabled(False)
+        self._submit(spec, self._profiled)
+
+    def _profiled(self, result: Any) -> None:
+        path = _field(result, "output")
+        spec = JobSpec("import_trace", {"path": path}, title=f"Importing {Path(path).name}")
+        self._submit(spec, self._imported)
+
+    def _imported(self, result: Any) -> None:
+        from opscope.profiling.trace import load_trace
+
+        self.show_times(node_times(load_trace(_field(result, "trace_file"))))
+        self.profile_button.setEnabled(True)
+
+    def show_times(self, times: dict) -> None:
+        if self.page is not None:
+            self.page.set_node_times(times)
+
+    def diff_dialog(self) -> None:
+        path, _ = QFileDialog.getOpenFileName(self, "Diff with", "", "ONNX (*.onnx)")
+        if path:
+            self.diff_with(path)
+
+    def diff_with(self, other: str) -> None:
+        spec = JobSpec("model_graph", {"path": other}, title=f"Graph of {Path(other).name}")
+        self._submit(spec, self._diffed)
+
+    def _diffed(self, result: Any) -> None:
+        other, _, _ = load_graph_file(_typed(result, GraphResult).graph_file)
+        if self.page is not None:
+            self.page.set_diff(diff_graphs(self.page.graph, other), "before")
+
+    def _request_stats(self, tensor: str) -> None:
+        spec = JobSpec(STATS_JOB, {"path": self.path, "tensor": tensor}, title=f"Weights {tensor}")
+        self._submit(spec, self._stats)
+
+    def _stats(self, result: Any) -> None:
+        result = _typed(result, TensorStatsResult)
+        if self.page is not None and result.stats is not None:
+            self.page.details.show_stats(result.tensor, result.stats)
