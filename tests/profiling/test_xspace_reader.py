@@ -78,6 +78,9 @@ def test_steps_have_their_own_lane(tf_xspace_logdirs: Path) -> None:
     on_lane = trace.lane == steps[0]
     assert sorted(np.asarray(trace.names)[trace.name[on_lane]]) == ["step 0", "step 1", "step 2"]
     assert not trace.is_op[on_lane].any()
+    op = int(np.flatnonzero(trace.is_op)[0])  # a clicked op shows its long name
+    long_name = trace.args_of(op)["long_name"]
+    assert long_name == f"{trace.names[trace.name[op]]}:{trace.ops[trace.op[op]]}"
 
 
 def test_overlapping_executor_slices_are_named_and_drawn_apart(tf_xspace_logdirs: Path) -> None:
