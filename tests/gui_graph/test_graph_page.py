@@ -1,0 +1,165 @@
+"""The graph page on real models: scopes, search, highlight, overlays, drawing."""
+
+from __future__ import annotations
+
+import numpy as np
+from PySide6.QtCore import Qt
+from PySide6.QtGui import QImage, QPainter
+
+from opscope.backend.graph.view import NODE, SCOPE
+
+LAYOUT_MS = 60_000
+
+
+def _shown_nodes(page) -> int:
+    view = page.scene.view
+    return int(view.size[(view.kind == NODE) | (view.kind == SCOPE)].sum())
+
+
+def _relayout(qtbot, page, action) -> None:
+    with qtbot.waitSignal(page.layout_changed, timeout=LAYOUT_MS):
+        action()
+
+
+def test_a_large_graph_opens_collapsed_and_scopes_open_one_level(qtbot, make_page, wide_onnx):
+    page = make_page(wide_onnx)
+    assert page.scene.view.items < 100 and page.shown_scopes()
+    assert _shown_nodes(page) == 3000
+    scope = next(s for s in page.shown_scopes() if "/" not in s)  # a closed block
+    items = page.scene.view.items
+    _relayout(qtbot, page, lambda: page.toggle_scope(scope))
+    assert scope not in page.shown_scopes()
+    children = [s for s in page.shown_scopes() if s.startswith(scope + "/")]
+    assert children and all(s.count("/") == scope.count("/") + 1 for s in children)
+    assert page.scene.view.items > items and _shown_nodes(page) == 3000
+    _relayout(qtbot, page, lambda: page.toggle_scope(scope))
+    assert scope in page.shown_scopes() and page.scene.view.items == items
+    _relayout(qtbot, page, page.expand_all)
+    assert (page.scene.view.kind == NODE).sum() == 3000
+
+
+def test_double_click_on_a_scope_opens_it(qtbot, make_page, wide_onnx):
+    page = make_page(wide_onnx)
+    scene = page.scene
+    item = scene.item_index[page.shown_scopes()[0]]
+    vp = page.canvas.viewport
+    vp.set_view(float(scene.layout.x[item]), float(scene.layout.y[item]), 1.0)
+    centre = page.canvas.rect().center()
+    with qtbot.waitSignal(page.layout_changed, timeout=LAYOUT_MS):
+        qtbot.mouseDClick(page.canvas, Qt.MouseButton.LeftButton, pos=centre)
+    assert _shown_nodes(page) == 3000
+
+
+def test_search_steps_through_matches_in_graph_order(qtbot, make_page, scoped_onnx):
+    page = make_page(scoped_onnx)
+    count = page.search("MatMul")
+    names = [n.name for n in page.graph.nodes]
+    expected = [i for i, n in enumerate(page.graph.nodes) if "matmul" in n.name.lower()]
+    assert count == len(expected) > 2
+    page.search_box.setText("MatMul")
+    seen = []
+    for _ in range(count):
+        qtbot.keyClick(page.search_box, Qt.Key.Key_Return)
+        seen.append(page.cursor.matches[page.cursor.current])
+    assert seen == expected
+    qtbot.keyClick(page.search_box, Qt.Key.Key_Return)  # wraps to the first
+    assert page.cursor.matches[page.cursor.current] == expected[0]
+    qtbot.keyClick(page.search_box, Qt.Key.Key_Return, Qt.KeyboardModifier.ShiftModifier)
+    assert page.cursor.matches[page.cursor.current] == expected[-1]
+    selected = page.canvas.style_state.selected
+    assert page.scene.view.key[selected] == names[expected[-1]]
+    assert "MatMul" in page.details.text.toPlainText()
+
+
+def test_search_finds_attribute_values(make_page, scoped_onnx):
+    page = make_page(scoped_onnx)
+    perm_nodes = [n for n in page.graph.nodes if "perm" in n.attributes]
+    value = perm_nodes[0].attributes["perm"]
+    page.search(value)
+    assert {page.graph.nodes[i].name for i in page.cursor.matches} >= {
+        n.name for n in perm_nodes if n.attributes["perm"] == value
+    }
+
+
+def test_highlight_all_of_an_op_type(make_page, scoped_onnx):
+    page = make_page(scoped_onnx)
+    count = page.highlight_op("Softmax")
+    page.highlight_op(None)
+    assert page.canvas.style_state.highlight is None
+    page.op_box.setCurrentIndex(page.op_box.findText(f"Softmax ({count})"))
+    mask = page.canvas.style_state.highlight
+    softmax = [i for i, n in enumerate(page.graph.nodes) if n.op_type == "Softmax"]
+    assert count == len(softmax) == mask.sum() == 2
+    assert set(np.flatnonzero(mask)) == set(page.scene.view.node_item[softmax])
+    page.op_box.setCurrentIndex(0)
+    assert page.canvas.style_state.highlight is None
+
+
+def test_details_show_shapes_and_weight_statistics(make_page, onnx_tagger):
+    page = make_page(onnx_tagger)
+    page.select_node("embed")
+    text = page.details.text.toPlainText()
+    assert "Gather" in text and "batch×12×8 float32" in text
+    assert "Weight table" in text and "min" in text
+    assert page.details.histogram.isVisibleTo(page)
+
+
+def _render(page) -> QImage:
+    image = QImage(page.canvas.size(), QImage.Format.Format_RGB32)
+    painter = QPainter(image)
+    page.canvas.painter.paint(painter, page.scene, page.canvas.viewport, page.canvas.style_state)
+    painter.end()
+    return image
+
+
+def _colours(image: QImage) -> int:
+    step = 7
+    return len(
+        {
+            image.pixel(x, y)
+            for x in range(0, image.width(), step)
+            for y in range(0, image.height(), step)
+        }
+    )
+
+
+def test_the_canvas_draws_at_every_level_of_detail(qtbot, make_page, wide_onnx):
+    page = make_page(wide_onnx)
+    _relayout(qtbot, page, page.expand_all)
+    page.fit()  # 3,000 boxes in one window: blocks
+    far = _render(page)
+    middle = page.scene.item_of_node(1500)
+    x, y = page.scene.layout.x[middle], page.scene.layout.y[middle]
+    page.canvas.viewport.set_view(float(x), float(y), 1.5)  # boxes with labels and edges
+    near = _render(page)
+    assert _colours(far) > 1 and _colours(near) > 2
+    assert far != near
+
+
+def test_time_overlay_sums_node_self_times(make_page, cnn_onnx, tmp_path):
+    from opscope.backend.graph.profile_times import read_node_times
+    from opscope.backend.optimize.profile import profile_onnxruntime
+
+    trace = profile_onnxruntime(cnn_onnx, _cnn_inputs(), 3, tmp_path)
+    times = read_node_times(trace)
+    page = make_page(cnn_onnx)
+    page.set_node_times(times)
+    in_graph = sum(t.self_ns for name, t in times.items() if name in page.scene.node_index)
+    assert page.item_times().sum() == in_graph > 0
+    assert page.canvas.style_state.overlay is not None and "ms" in page.legend.text()
+    page.overlay_box.setCurrentIndex(0)  # the off switch
+    assert page.canvas.style_state.overlay is None and page.legend.text() == ""
+
+
+def _cnn_inputs() -> dict:
+    return {"input": np.random.default_rng(0).standard_normal((1, 3, 16, 16), np.float32)}
+
+
+def test_diff_overlay_colours_changes(make_page, scoped_onnx):
+    from opscope.backend.graph.diff import diff_graphs
+
+    page = make_page(scoped_onnx)
+    page.set_diff(diff_graphs(page.graph, page.graph))
+    overlay = page.canvas.style_state.overlay
+    assert overlay is not None and "kept" in page.legend.text()
+    assert set(overlay.level[page.scene.view.kind == NODE].tolist()) == {0}  # all kept
