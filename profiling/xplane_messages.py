@@ -115,7 +115,7 @@ def _file() -> descriptor_pb2.FileDescriptorProto:
 
 
 _POOL = descriptor_pool.DescriptorPool()
-_POOL.Add(_file())
+_POOL.AddSerializedFile(_file().SerializeToString())  # as generated modules do
 
 
 def _message(name: str) -> type:
