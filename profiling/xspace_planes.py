@@ -13,6 +13,7 @@ event, and looked up for every event with one ``searchsorted``.
 from __future__ import annotations
 
 import json
+import math
 import re
 from dataclasses import dataclass
 
@@ -81,7 +82,7 @@ def stat_number(stat) -> int | None:
     kind = stat.WhichOneof("value")
     if kind in ("int64_value", "uint64_value"):
         return int(getattr(stat, kind))
-    if kind == "double_value":
+    if kind == "double_value" and math.isfinite(stat.double_value):
         return int(stat.double_value)
     return None
 
