@@ -9,21 +9,23 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
+import numpy as np
 from PySide6.QtCore import Qt
 from PySide6.QtWidgets import (
-    QAbstractItemView,
-    QHeaderView,
+    QComboBox,
+    QHBoxLayout,
     QLabel,
     QSplitter,
-    QTableView,
     QVBoxLayout,
     QWidget,
 )
 
 from opscope.gui.op_table import Index, StatsFilterProxy, StatsTableModel
+from opscope.gui.table_view import fit_columns, read_only_table
 from opscope.gui.timeline import TimelineView
 from opscope.gui.timeline.search import occurrences
 from opscope.gui.trace_page import boxed
+from opscope.profiling.op_kinds import by_kind, op_kind
 from opscope.profiling.stats import compare, op_stats
 from opscope.profiling.trace import Trace
 
@@ -39,22 +41,30 @@ COMPARE_COLUMNS = [
     ("ratio", "B / A"),
 ]
 DELTA_COLUMN = 5
+RATIO_COLUMN = 8
+GROUPINGS = (("operator", "op"), ("kind of work", "kind"))
 
 
 class CompareTableModel(StatsTableModel):
-    """The delta column sorts by magnitude: the biggest change first, gain or loss."""
+    """Rows come largest change first (gain or loss); a click on Δ sorts by its sign."""
 
     def data(self, index: Index, role: int = Qt.ItemDataRole.DisplayRole) -> Any:
-        if role == Qt.ItemDataRole.UserRole and index.column() == DELTA_COLUMN:
-            return abs(self.rows[index.row()][DELTA_COLUMN])
+        value = self.rows[index.row()][index.column()]
+        if role == Qt.ItemDataRole.DisplayRole and index.column() == RATIO_COLUMN and value:
+            return f"{value:.3g}"  # 10 / 222 reads 0.045, not 0.0
         if role == Qt.ItemDataRole.ForegroundRole and index.column() == DELTA_COLUMN:
             delta = self.rows[index.row()][DELTA_COLUMN]
             return Qt.GlobalColor.darkRed if delta > 0 else Qt.GlobalColor.darkGreen
         return super().data(index, role)
 
 
-def delta_rows(trace_a: Trace, trace_b: Trace) -> list[dict[str, Any]]:
-    comparison = compare(op_stats(trace_a), op_stats(trace_b))
+def delta_rows(trace_a: Trace, trace_b: Trace, by: str = "op") -> list[dict[str, Any]]:
+    """Per-op (or per kind of work) changes, largest first; ``by="kind"`` compares runs
+    whose operators never share a name (``aten::conv2d`` vs ``Conv``)."""
+    stats = [op_stats(trace) for trace in (trace_a, trace_b)]
+    if by == "kind":
+        stats = [by_kind(s) for s in stats]
+    comparison = compare(*stats)
     rows = comparison.rows
     for row in rows:
         row["delta_total_us"] = (row.get("total_us_b") or 0.0) - (row.get("total_us_a") or 0.0)
@@ -77,30 +87,34 @@ class ComparePage(QWidget):
         self.traces = (run_a.trace, run_b.trace)
         span = max(trace.span_ns for trace in self.traces)
         self.timelines = tuple(TimelineView(trace, span) for trace in self.traces)
-        self.rows = delta_rows(*self.traces)
-        self.model = CompareTableModel(self.rows, COMPARE_COLUMNS, self)
+        self.grouping = QComboBox()
+        for title, key in GROUPINGS:
+            self.grouping.addItem(title, key)
         self.proxy = StatsFilterProxy(self)
-        self.proxy.setSourceModel(self.model)
-        self.table = QTableView()
-        self._set_up_table()
+        self.table = read_only_table(self.proxy, select_rows=True)
+        self.table.selectionModel().selectionChanged.connect(self._selection_changed)
+        self.grouping.currentIndexChanged.connect(self.refresh)
+        self.refresh()
         self._syncing = False
         self._lay_out()
         for timeline in self.timelines:
             timeline.visible_range_changed.connect(self._sync_from(timeline))
 
-    def _set_up_table(self) -> None:
-        self.table.setModel(self.proxy)
-        self.table.setSortingEnabled(True)
-        self.table.sortByColumn(DELTA_COLUMN, Qt.SortOrder.DescendingOrder)
-        self.table.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
-        self.table.setSelectionMode(QAbstractItemView.SelectionMode.SingleSelection)
-        self.table.verticalHeader().setVisible(False)
-        self.table.verticalHeader().setDefaultSectionSize(20)
-        header = self.table.horizontalHeader()
-        header.setSectionResizeMode(0, QHeaderView.ResizeMode.Stretch)
-        for column in range(1, self.model.columnCount()):
-            header.setSectionResizeMode(column, QHeaderView.ResizeMode.ResizeToContents)
-        self.table.selectionModel().selectionChanged.connect(self._selection_changed)
+    @property
+    def by(self) -> str:
+        return self.grouping.currentData()
+
+    def refresh(self) -> None:
+        """Recompute the table for the chosen grouping, largest change first."""
+        self.rows = delta_rows(*self.traces, by=self.by)
+        old = self.proxy.sourceModel()
+        self.model = CompareTableModel(self.rows, COMPARE_COLUMNS, self)
+        self.proxy.setSourceModel(self.model)
+        if old is not None:
+            old.deleteLater()
+        self.table.sortByColumn(-1, Qt.SortOrder.AscendingOrder)  # the rows' own order
+        fit_columns(self.table)
+        self.table.horizontalHeader().setSortIndicatorShown(True)
 
     def _lay_out(self) -> None:
         splitter = QSplitter(Qt.Orientation.Vertical)
@@ -111,7 +125,11 @@ class ComparePage(QWidget):
         splitter.setSizes([300, 330, 330])
         column = QVBoxLayout(self)
         column.setContentsMargins(4, 4, 4, 4)
-        column.addWidget(QLabel("Zoom and pan either timeline; the other follows."))
+        bar = QHBoxLayout()
+        bar.addWidget(QLabel("Zoom and pan either timeline; the other follows."), 1)
+        bar.addWidget(QLabel("Compare by"))
+        bar.addWidget(self.grouping)
+        column.addLayout(bar)
         column.addWidget(splitter, 1)
 
     def _sync_from(self, source: TimelineView):
@@ -131,6 +149,12 @@ class ComparePage(QWidget):
     def _selection_changed(self) -> None:
         """Highlight the picked op in both runs."""
         rows = self.table.selectionModel().selectedRows()
-        op = self.model.row_key(self.proxy.mapToSource(rows[0]).row()) if rows else ""
+        key = self.model.row_key(self.proxy.mapToSource(rows[0]).row()) if rows else ""
         for trace, timeline in zip(self.traces, self.timelines, strict=True):
-            timeline.set_highlight(occurrences(trace, "op", op) if op else None, op)
+            timeline.set_highlight(self._occurrences(trace, key) if key else None, key)
+
+    def _occurrences(self, trace: Trace, key: str):
+        if self.by == "op":
+            return occurrences(trace, "op", key)
+        kinds = np.array([op_kind(op) == key for op in trace.ops], dtype=bool)
+        return np.flatnonzero(trace.is_op & kinds[trace.op])

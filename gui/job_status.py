@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from PySide6.QtCore import Signal
+from PySide6.QtCore import Qt, Signal
 from PySide6.QtWidgets import (
     QHBoxLayout,
     QLabel,
@@ -19,6 +19,9 @@ class JobStatus(QWidget):
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.label = QLabel("Ready", self)
+        # a long message must not widen the window past the screen: elided, full text as tip
+        self.label.setSizePolicy(QSizePolicy.Policy.Ignored, QSizePolicy.Policy.Preferred)
+        self.label.setMinimumWidth(0)
         self.bar = QProgressBar(self)
         self.bar.setRange(0, 1000)
         self.bar.setFixedWidth(220)
@@ -34,17 +37,23 @@ class JobStatus(QWidget):
         layout.addWidget(self.cancel_button)
         self.set_idle()
 
+    def _show(self, text: str) -> None:
+        metrics = self.label.fontMetrics()
+        width = max(self.label.width(), 200)
+        self.label.setText(metrics.elidedText(text, Qt.TextElideMode.ElideMiddle, width))
+        self.label.setToolTip(text)
+
     def set_running(self, title: str) -> None:
-        self.label.setText(title)
+        self._show(title)
         self.bar.setValue(0)
         self.bar.setVisible(True)
         self.cancel_button.setVisible(True)
 
     def set_progress(self, fraction: float, message: str, title: str) -> None:
         self.bar.setValue(int(max(0.0, min(1.0, fraction)) * 1000))
-        self.label.setText(f"{title}: {message}" if message else title)
+        self._show(f"{title}: {message}" if message else title)
 
     def set_idle(self, message: str = "Ready") -> None:
-        self.label.setText(message)
+        self._show(message)
         self.bar.setVisible(False)
         self.cancel_button.setVisible(False)

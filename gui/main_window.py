@@ -11,9 +11,9 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from PySide6.QtCore import QSettings, Qt, Signal
+from PySide6.QtCore import QSettings, QSize, Qt, Signal
 from PySide6.QtGui import QAction, QCloseEvent, QDragEnterEvent, QDropEvent, QKeySequence
-from PySide6.QtWidgets import QFileDialog, QMainWindow, QMessageBox, QTabWidget, QWidget
+from PySide6.QtWidgets import QFileDialog, QMainWindow, QMessageBox, QWidget
 
 from opscope.backend.contracts.models import InspectResult
 from opscope.backend.contracts.traces import ImportTraceResult
@@ -28,11 +28,31 @@ from opscope.gui.jobs import JobHandle, JobQueue
 from opscope.gui.log_pane import LogPane
 from opscope.gui.model_page import ModelPage
 from opscope.gui.model_workflow import ModelWorkflow
+from opscope.gui.page_tabs import PageTabs
 from opscope.gui.trace_page import TracePage
 from opscope.gui.welcome_page import WelcomePage
 from opscope.profiling.trace import load_trace
 from opscope.progress import ProgressEvent
 from opscope.resources import demo_files
+
+DEFAULT_SIZE = QSize(1600, 1000)
+SCREEN_SHARE = 0.92  # of the available screen, so the status bar stays on it
+
+
+def default_size(available: QSize) -> QSize:
+    """The first window: 1600x1000, or less where the screen is smaller."""
+    return DEFAULT_SIZE.boundedTo(
+        QSize(int(available.width() * SCREEN_SHARE), int(available.height() * SCREEN_SHARE))
+    )
+
+
+def folder_format_root(path: Path) -> Path:
+    """The SavedModel or profiler logdir a user pointed at from inside it: ``saved_model.pb``
+    is its folder; a file under ``plugins/profile`` is the logdir's run folder."""
+    if path.name in ("saved_model.pb", "saved_model.pbtxt") and path.is_file():
+        return path.parent
+    return path
+
 
 MODEL_FILTER = (
     "Models (*.onnx *.keras *.h5 *.pt *.pt2 *.ptl *.zip *-symbol.json *.params saved_model.pb);;"
@@ -64,10 +84,8 @@ class MainWindow(QMainWindow):
 
     # -- construction ------------------------------------------------------------------
     def _build_pages(self) -> None:
-        self.tabs = QTabWidget(self)
-        self.tabs.setDocumentMode(True)
-        self.tabs.setTabsClosable(True)
-        self.tabs.tabCloseRequested.connect(self.close_page)
+        self.tabs = PageTabs(self)
+        self.tabs.close_requested.connect(self.close_page)
         self.welcome = WelcomePage(self)
         self.welcome.open_model.connect(self.open_model_dialog)
         self.welcome.open_trace.connect(self.open_trace_dialog)
@@ -96,6 +114,9 @@ class MainWindow(QMainWindow):
         self.open_trace_action = self._action(
             "Open &Trace…", self.open_trace_dialog, "Ctrl+Shift+O"
         )
+        self.open_folder_action = self._action(
+            "Open &Folder… (SavedModel, profiler logdir)", self.open_folder_dialog, "Ctrl+Alt+O"
+        )
         self.recent_menu = file_menu.addMenu("Open &Recent")
         self.export_action = self._action(
             "&Export Optimized Model…", self.model_workflow.export_dialog, "Ctrl+E", enabled=False
@@ -107,6 +128,7 @@ class MainWindow(QMainWindow):
         self.quit_action = self._action("&Quit", self.close, QKeySequence.StandardKey.Quit)
         file_menu.insertAction(self.recent_menu.menuAction(), self.open_model_action)
         file_menu.insertAction(self.recent_menu.menuAction(), self.open_trace_action)
+        file_menu.insertAction(self.recent_menu.menuAction(), self.open_folder_action)
         file_menu.addSeparator()
         file_menu.addAction(self.export_action)
         file_menu.addAction(self.save_report_action)
@@ -129,11 +151,18 @@ class MainWindow(QMainWindow):
         if geometry is not None:
             self.restoreGeometry(geometry)
         else:
-            self.resize(1600, 1000)
+            self.resize(default_size(self.screen().availableGeometry().size()))
 
     # -- opening files -----------------------------------------------------------------
     def open_model_dialog(self) -> None:
         path, _ = QFileDialog.getOpenFileName(self, "Open Model", self._last_folder(), MODEL_FILTER)
+        if path:
+            self.open_path(path)
+
+    def open_folder_dialog(self) -> None:
+        """A SavedModel folder or a TensorFlow profiler logdir (the file dialogs only
+        navigate into folders)."""
+        path = QFileDialog.getExistingDirectory(self, "Open Folder", self._last_folder())
         if path:
             self.open_path(path)
 
@@ -152,6 +181,7 @@ class MainWindow(QMainWindow):
 
     def open_path(self, path: str) -> JobHandle | None:
         """Sniff ``path`` and start the job that opens it; None if it cannot be opened."""
+        path = str(folder_format_root(Path(path)))
         try:
             kind = detect_file(path)
         except OpscopeError as exc:
@@ -205,17 +235,15 @@ class MainWindow(QMainWindow):
         self.add_page(page, Path(result.path).name, result.path)
         return page
 
-    def add_page(self, page: QWidget, title: str, tooltip: str | None = None) -> None:
-        index = self.tabs.addTab(page, title)
-        if tooltip:
-            self.tabs.setTabToolTip(index, tooltip)
-        self.tabs.setCurrentIndex(index)
+    def add_page(self, page: QWidget, title: str, path: str | None = None) -> None:
+        self.tabs.add_page(page, title, path)
 
     def close_page(self, index: int) -> None:
         """Close a tab and free its page: everything a page shows belongs to the page."""
         page = self.tabs.widget(index)
         if page is not self.welcome:
             self.tabs.removeTab(index)
+            self.tabs.forget(page)
             page.setParent(None)
             page.deleteLater()
 

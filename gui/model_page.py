@@ -10,7 +10,6 @@ from PySide6.QtWidgets import (
     QFrame,
     QGridLayout,
     QHBoxLayout,
-    QHeaderView,
     QLabel,
     QLineEdit,
     QListWidget,
@@ -27,11 +26,13 @@ from opscope.backend.contracts.optimize import OptimizeOptions, OptimizeReport
 from opscope.backend.summary import is_quant_op
 from opscope.gui.count_table import RowsTableModel
 from opscope.gui.graph.tab import GraphTab
-from opscope.gui.jobs import JobHandle
+from opscope.gui.jobs import JobHandle, JobState
 from opscope.gui.optimize_results import OptimizeResults
 from opscope.gui.pipeline_panel import PipelinePanel
 from opscope.gui.step_progress import StepBars, applicable_steps
+from opscope.gui.table_view import read_only_table
 from opscope.gui.units import human_bytes, human_count
+from opscope.progress import Step
 
 CHART_TOP = 25
 FROZEN_FIELDS = ("nodes", "const", "variable", "identity", "placeholder")
@@ -60,18 +61,11 @@ def _table(
 ) -> QTableView:
     """A read-only table; the ``stretch`` column (a name) takes the spare width, so the
     numbers stay next to what they count instead of at the far right edge."""
-    view = QTableView(parent)
-    proxy = QSortFilterProxyModel(view)
+    proxy = QSortFilterProxyModel(parent)
     proxy.setSourceModel(model)
     proxy.setSortRole(Qt.ItemDataRole.UserRole)
     proxy.setFilterCaseSensitivity(Qt.CaseSensitivity.CaseInsensitive)
-    view.setModel(proxy)
-    view.setSortingEnabled(sortable)
-    view.verticalHeader().setVisible(False)
-    view.setAlternatingRowColors(True)
-    view.resizeColumnsToContents()
-    view.horizontalHeader().setSectionResizeMode(stretch, QHeaderView.ResizeMode.Stretch)
-    return view
+    return read_only_table(proxy, parent, stretch=stretch, sortable=sortable)
 
 
 def _fit_height(view: QTableView, max_rows: int = 8) -> None:
@@ -121,6 +115,7 @@ class ModelPage(QWidget):
         self.path = result.path
         self.report: OptimizeReport | None = None
         self.run: JobHandle | None = None  # the optimize run under way
+        self.profiling: list[JobHandle] = []  # the profile and import jobs under way
         self.run_options: OptimizeOptions | None = None  # the options of the last run
         self.run_output: Path | None = None  # where the last run writes, in the cache
         self.tabs = QTabWidget(self)
@@ -170,8 +165,33 @@ class ModelPage(QWidget):
         self.run = None
 
     def cancel_run(self) -> None:
-        if self.run is not None:
-            self.run.cancel()
+        """Cancel what the panel started: the optimize run, or the profiling jobs."""
+        for handle in [self.run, *self.profiling]:
+            if handle is not None:
+                handle.cancel()
+
+    # -- profiling the original and the optimized model, as the workflow reports it -------
+    def profile_started(self) -> None:
+        self.profiling = []
+        self.pipeline.set_running(True)
+        self.progress.start([Step.PROFILE, Step.IMPORT])
+
+    def follow_profile_job(self, handle: JobHandle) -> None:
+        """One of the profile or import jobs: its progress moves the page's bars and its
+        Cancel stops it; the bars finish when the last one ends."""
+        self.profiling.append(handle)
+        handle.progress.connect(self.progress.update_progress)
+        handle.cancelled.connect(lambda: self.progress.stop("Profiling cancelled"))
+        handle.failed.connect(lambda message, _: self.progress.stop(f"Failed: {message}"))
+        handle.ended.connect(lambda h=handle: self._profile_job_ended(h))
+
+    def _profile_job_ended(self, handle: JobHandle) -> None:
+        self.profiling.remove(handle)
+        if not self.profiling:
+            if handle.state is JobState.FINISHED:
+                self.progress.finish()
+            self.pipeline.set_running(False)
+            self.pipeline.profile_button.setEnabled(self.report is not None)
 
     def run_stopped(self, text: str) -> None:
         """The run was cancelled or failed: say so where the results would be."""

@@ -97,6 +97,7 @@ class ModelWorkflow:
         ]
         inputs = page.run_options.inputs if page.run_options else ()
         traces: dict[int, ComparedRun] = {}
+        page.profile_started()
         for index, (model, runtime, role) in enumerate(runs):
             output = _cache_file("profiles", model, ".json")
             params = {"path": model, "output": str(output), "runs": PROFILE_RUNS}
@@ -104,13 +105,21 @@ class ModelWorkflow:
             params |= {"runtime": runtime, "inputs": inputs if index == 0 else ()}
             title = f"{Path(page.path).name} ({role}, {runtime})"
             spec = JobSpec("profile_model", params, title=f"Profiling {title}")
-            self.host.submit(
-                spec, lambda result, i=index, t=title: self._import_profile(result, i, t, traces)
+            page.follow_profile_job(
+                self.host.submit(
+                    spec,
+                    lambda result, i=index, t=title, p=page: self._import_profile(
+                        p, result, i, t, traces
+                    ),
+                )
             )
 
-    def _import_profile(self, result, index: int, title: str, traces: dict) -> None:
+    def _import_profile(self, page, result, index: int, title: str, traces: dict) -> None:
         spec = JobSpec("import_trace", {"path": result.output}, title=f"Importing {title}")
-        self.host.submit(spec, lambda trace, i=index, t=title: self._profiled(trace, i, t, traces))
+        handle = self.host.submit(
+            spec, lambda trace, i=index, t=title: self._profiled(trace, i, t, traces)
+        )
+        page.follow_profile_job(handle)
 
     def _profiled(self, result: ImportTraceResult, index: int, title: str, traces: dict) -> None:
         page = self.host.show_trace(result, title)

@@ -9,21 +9,19 @@ from __future__ import annotations
 
 from PySide6.QtCore import Qt, Signal
 from PySide6.QtWidgets import (
-    QAbstractItemView,
     QComboBox,
     QFileDialog,
     QHBoxLayout,
-    QHeaderView,
     QLabel,
     QLineEdit,
     QPushButton,
-    QTableView,
     QVBoxLayout,
     QWidget,
 )
 
 from opscope.atomic import write_text_atomic
 from opscope.gui.op_table import StatsFilterProxy, StatsTableModel
+from opscope.gui.table_view import fit_columns, read_only_table
 from opscope.profiling.stats import op_stats
 from opscope.profiling.trace import Trace
 
@@ -46,16 +44,9 @@ class OpTablePanel(QWidget):
         self.export_button = QPushButton("Export CSV…")
         self.scope_label = QLabel()
         self.proxy = StatsFilterProxy(self)
-        self.table = QTableView()
-        self.table.setModel(self.proxy)
+        self.table = read_only_table(self.proxy, select_rows=True)
         # once: the proxy (and so the selection model) outlives every refresh's source model
         self.table.selectionModel().selectionChanged.connect(self._selection_changed)
-        self.table.setSortingEnabled(True)
-        self.table.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
-        self.table.setSelectionMode(QAbstractItemView.SelectionMode.SingleSelection)
-        self.table.verticalHeader().setVisible(False)
-        self.table.verticalHeader().setDefaultSectionSize(20)
-        self.table.setAlternatingRowColors(True)
         self._lay_out()
         self.filter_edit.textChanged.connect(self.proxy.set_filter_text)
         self.grouping.currentIndexChanged.connect(self.refresh)
@@ -91,10 +82,7 @@ class OpTablePanel(QWidget):
         if old is not None:
             old.deleteLater()
         self.table.sortByColumn(3, Qt.SortOrder.DescendingOrder)
-        header = self.table.horizontalHeader()
-        header.setSectionResizeMode(0, QHeaderView.ResizeMode.Stretch)
-        for column in range(1, model.columnCount()):
-            header.setSectionResizeMode(column, QHeaderView.ResizeMode.ResizeToContents)
+        fit_columns(self.table)
         scope = "whole trace" if self.window_ns is None else "selected time range"
         self.scope_label.setText(f"{model.rowCount()} ops · {scope}")
         self.stats_changed.emit()

@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
+from html import escape
+from pathlib import Path
 from typing import Any
 
 import pyqtgraph as pg
 from PySide6.QtCore import Qt
 from PySide6.QtWidgets import (
     QGridLayout,
-    QHeaderView,
     QLabel,
     QSplitter,
     QTableView,
@@ -16,8 +17,10 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from opscope.backend.contracts.models import Verification
 from opscope.backend.contracts.optimize import CandidateRow, Latency, OptimizeReport
 from opscope.gui.count_table import RowsTableModel
+from opscope.gui.table_view import read_only_table
 from opscope.gui.units import human_bytes
 
 PERCENTILES = ("p50", "p90", "p99")
@@ -37,23 +40,47 @@ def node_delta_rows(before: dict[str, int], after: dict[str, int]) -> list[list[
     return sorted(rows, key=lambda r: (-abs(r[0]), r[1]))
 
 
-def speed_text(factor: float | None) -> str:
-    """ "2.31× faster", or "1.25× slower" rather than a misleading "0.80× faster"."""
+def speed_text(factor: float | None, baseline: str = "", batch: int | None = None) -> str:
+    """ "2.31× faster", or "1.25× slower" rather than a misleading "0.80× faster"; with
+    what it compares against (the original in its runtime, the batch)."""
     if not factor:
         return "speed-up not measured"
+    against = f" than the original in {baseline}" if baseline else ""
+    context = f" (p50{f', batch {batch}' if batch else ''}, the final interleaved run)"
     if factor >= 1.0:
-        return f"<b>{factor:.2f}× faster</b> (p50)"
-    return f"<b style='color:#c0392b'>{1.0 / factor:.2f}× slower</b> (p50)"
+        return f"<b>{factor:.2f}× faster</b>{against}{context}"
+    return f"<b style='color:#c0392b'>{1.0 / factor:.2f}× slower</b>{against}{context}"
 
 
 def _table(headers: list[str], rows: list[list[Any]], parent: QWidget) -> QTableView:
     """Column 1 (a name) takes the spare width; the numbers stay beside it."""
-    view = QTableView(parent)
-    view.setModel(RowsTableModel(headers, rows, view))
-    view.verticalHeader().setVisible(False)
-    view.resizeColumnsToContents()
-    view.horizontalHeader().setSectionResizeMode(1, QHeaderView.ResizeMode.Stretch)
-    return view
+    return read_only_table(RowsTableModel(headers, rows, parent), parent, stretch=1, sortable=False)
+
+
+def why_not(candidate: CandidateRow, verify: Verification) -> str:
+    """Why a candidate was not chosen: its error, or which check it failed and by how much."""
+    if candidate.error or candidate.passed:
+        return candidate.error
+    diff, top1 = candidate.max_abs_diff, candidate.top1_agreement
+    reasons = []
+    if diff is not None and diff > verify.atol:
+        reasons.append(f"max abs diff {diff:.3g} over the tolerance (atol {verify.atol:.3g})")
+    if top1 is not None and verify.min_top1 is not None and top1 < verify.min_top1:
+        reasons.append(f"top-1 agreement {top1:.1%} below {verify.min_top1:.0%}")
+    return "; ".join(reasons) or "outside the tolerance (rtol and atol together)"
+
+
+def deploy_text(report: OptimizeReport) -> str:
+    """Which runtime and precision the handed-back model was measured in, and its files."""
+    names = ", ".join(Path(f).name for f in report.files) or Path(report.output).name
+    text = f"<b>{escape(report.runtime)}</b> ({escape(report.precision)}): {escape(names)}"
+    chosen = next((c for c in report.candidates or [] if c.chosen), None)
+    if chosen is not None and chosen.worst_nodes:
+        worst = ", ".join(
+            f"{escape(n.node)} ({n.contribution:.2g})" for n in chosen.worst_nodes[:3]
+        )
+        text += f"<br>largest INT8 error added by: {worst}"
+    return text
 
 
 class LatencyChart(pg.PlotWidget):
@@ -135,14 +162,25 @@ class OptimizeResults(QWidget):
                 [
                     "✔" if c.chosen else "",
                     c.name,
+                    c.runtime,
+                    c.precision,
                     None if c.latency_ms_p50 is None else round(c.latency_ms_p50, 3),
                     c.max_abs_diff,
                     "pass" if c.passed else "fail",
-                    c.error or ("" if c.passed else "outside the tolerance or top-1 agreement"),
+                    why_not(c, report.verify),
                 ]
                 for c in candidates
             ]
-            headers = ["Chosen", "Candidate", "p50 (ms)", "Max abs diff", "Verify", "Why not"]
+            headers = [
+                "Chosen",
+                "Candidate",
+                "Runtime",
+                "Precision",
+                "p50 in auto's run (ms)",
+                "Max abs diff",
+                "Verify",
+                "Why not",
+            ]
             self.candidate_view = _table(headers, rows, bottom)
             self.candidate_plot = CandidatePlot(candidates, bottom)
         for pane in splitter.findChildren(QSplitter):
@@ -158,7 +196,11 @@ class OptimizeResults(QWidget):
             f"max abs diff {verify.max_abs_diff:.3g} · "
             f"mean abs diff {verify.mean_abs_diff:.3g} · top-1 agreement {top1}"
         )
-        self.speedup_label = QLabel(speed_text(self.report.speedup), self)
+        report = self.report
+        self.speedup_label = QLabel(
+            speed_text(report.speedup, report.original_runtime, report.batch), self
+        )
+        self.speedup_label.setWordWrap(True)
         sizes = self.report.size_bytes
         size_text = (
             f"size {human_bytes(sizes['original'])} → {human_bytes(sizes['optimized'])}"
@@ -171,5 +213,14 @@ class OptimizeResults(QWidget):
         grid.addWidget(QLabel(numbers, self), 0, 2)
         grid.addWidget(self.speedup_label, 1, 1)
         grid.addWidget(QLabel(size_text, self), 1, 2)
+        self.deploy_label = QLabel(deploy_text(report), self)
+        self.deploy_label.setWordWrap(True)
+        grid.addWidget(QLabel("Deploy with", self), 3, 0)
+        grid.addWidget(self.deploy_label, 3, 1, 1, 2)
+        self.notes = QLabel("<br>".join(f"⚠ {escape(n)}" for n in report.notes), self)
+        self.notes.setWordWrap(True)
+        self.notes.setStyleSheet("color: #a05a00;")
+        self.notes.setVisible(bool(report.notes))
+        grid.addWidget(self.notes, 2, 0, 1, 3)
         grid.setColumnStretch(2, 1)
         return grid

@@ -25,7 +25,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from opscope.backend.contracts.models import ModelSummary
+from opscope.backend.contracts.models import ModelSummary, TensorInfo
 from opscope.backend.contracts.optimize import OptimizeOptions
 from opscope.errors import OpscopeError
 
@@ -33,6 +33,21 @@ LEVELS = ("basic", "extended", "layout", "all")
 QUANTIZE = ("none", "dynamic", "static", "fp16")
 SETTINGS_PREFIX = "pipeline/"
 DEFAULT_TOLERANCE = 0.01
+
+RUNTIMES = (
+    ("any runtime (fastest here)", "any"),
+    ("onnxruntime", "onnxruntime"),
+    ("OpenVINO", "openvino"),
+)
+
+
+def suggested_input(tensor: TensorInfo) -> str:
+    """A starting point for a tensor whose file records no shape: token ids and masks as a
+    batch of 128 int64, anything else as one 224x224 RGB image."""
+    name, dtype = tensor.name, tensor.dtype
+    if dtype.startswith("int") or any(k in name.lower() for k in ("ids", "mask", "token")):
+        return f"{name}:1x128:int64"
+    return f"{name}:1x3x224x224:{dtype if dtype.startswith('float') else 'float32'}"
 
 
 def parse_input_shapes(text: str) -> list[str]:
@@ -64,6 +79,13 @@ class PipelinePanel(QWidget):
         layout.addWidget(self._verify_box())
         self.auto = QCheckBox("Auto: try the candidates, keep the fastest that passes", self)
         layout.addWidget(self.auto)
+        deploy = QFormLayout()
+        self.runtime = QComboBox(self)
+        for title, key in RUNTIMES:
+            self.runtime.addItem(title, key)
+        self.runtime.setToolTip("Where the model will be deployed: auto mode tries only there")
+        deploy.addRow("Deploy with", self.runtime)
+        layout.addLayout(deploy)
         buttons = QHBoxLayout()
         self.run_button = QPushButton("Run", self)
         self.run_button.setDefault(True)
@@ -97,8 +119,23 @@ class PipelinePanel(QWidget):
         self.input_error.setStyleSheet("color: #c0392b;")
         self.input_error.setWordWrap(True)
         self.input_error.setVisible(False)
+        self.shapeless = [t.name for t in summary.inputs if t.shape is None]
         form.addRow("Opset", self.opset)
-        form.addRow("Input shapes", self.input_shapes)
+        if self.shapeless:
+            # TorchScript and MXNet files record no input shapes: ask for them up front,
+            # by name, with a suggestion to edit
+            self.input_shapes.setText(", ".join(suggested_input(t) for t in summary.inputs))
+            hint = QLabel(
+                f"{summary.format} records no input shapes: check the suggested shape of "
+                + ", ".join(self.shapeless),
+                box,
+            )
+            hint.setWordWrap(True)
+            hint.setStyleSheet("color: #666; font-size: 11px;")
+            form.addRow("Input shapes (required)", self.input_shapes)
+            form.addRow("", hint)
+        else:
+            form.addRow("Input shapes", self.input_shapes)
         form.addRow("", self.input_error)
         box.setEnabled(summary.format != "onnx")
         return box
@@ -165,6 +202,7 @@ class PipelinePanel(QWidget):
 
     def _sync_enabled(self) -> None:
         manual = not self.auto.isChecked()
+        self.runtime.setEnabled(not manual)
         for widget in (self.level, self.slim, self.quantize):
             widget.setEnabled(manual)
         self.calib.setEnabled(self.quantize.currentText() == "static" or not manual)
@@ -190,11 +228,19 @@ class PipelinePanel(QWidget):
             tolerance=self.tolerance.value(),
             runs=self.runs.value(),
             threads=self.threads.value() or None,
+            runtime=self.runtime.currentData(),
         )
 
     def _emit_run(self) -> None:
         try:
             options = self.options()
+            named = {text.split(":", 1)[0] for text in options.inputs}
+            missing = [name for name in self.shapeless if name not in named]
+            if missing:
+                raise OpscopeError(
+                    f"Input shapes: give the shape of {', '.join(missing)} "
+                    "(NAME:1x3x224x224:float32)"
+                )
         except OpscopeError as exc:
             self.input_error.setText(str(exc))
             self.input_error.setVisible(True)
@@ -219,6 +265,7 @@ class PipelinePanel(QWidget):
         s.setValue(p + "tolerance", self.tolerance.value())
         s.setValue(p + "runs", self.runs.value())
         s.setValue(p + "threads", self.threads.value())
+        s.setValue(p + "runtime", self.runtime.currentData())
 
     def _restore(self) -> None:
         s, p = self.settings, SETTINGS_PREFIX
@@ -229,3 +276,5 @@ class PipelinePanel(QWidget):
         self.tolerance.setValue(float(s.value(p + "tolerance", DEFAULT_TOLERANCE)))
         self.runs.setValue(int(s.value(p + "runs", 50)))
         self.threads.setValue(int(s.value(p + "threads", 0)))
+        index = self.runtime.findData(str(s.value(p + "runtime", "any")))
+        self.runtime.setCurrentIndex(max(index, 0))

@@ -225,7 +225,12 @@ class ChromeImporter:
         if truncated:
             warnings.append("the file is truncated: read the complete events before the cut")
         counters = [
-            (name, str(pid), np.asarray(ts, np.float64), np.asarray(values, np.float64))
+            (
+                name,
+                self.lanes.process_name(pid),
+                np.asarray(ts, np.float64),
+                np.asarray(values, np.float64),
+            )
             for (pid, name), (ts, values) in self.counters.items()
         ]
         metadata = {

@@ -31,6 +31,8 @@ class LaneTable:
         self.process_sort: dict[Any, int] = {}
         self.thread_names: dict[tuple, str] = {}
         self.thread_sort: dict[tuple, int] = {}
+        self._hashed_pids: dict[Any, int] = {}  # unnamed 64-bit ids -> 1, 2, … for people
+        self._hashed_tids: dict[tuple, int] = {}
 
     def metadata(self, name: str, pid: Any, tid: Any, args: Any) -> None:
         """Take one ``M`` event; others' args are ignored."""
@@ -53,13 +55,29 @@ class LaneTable:
             return Lane("Global", "markers", "Global markers", "", "")
         if len(key) == 3 and key[0] == "async":
             _, pid, category = key
-            process = self.process_names.get(pid, f"process {pid}")
+            process = self.process_name(pid)
             thread = f"{category or 'async'} (async)"
             return Lane(process, thread, f"{process} / {thread}", str(pid), thread)
         pid, tid = key
-        process = self.process_names.get(pid, f"process {pid}")
-        thread = self.thread_names.get((pid, tid), f"thread {tid}")
+        process = self.process_name(pid)
+        thread = self.thread_names.get((pid, tid)) or self._thread_name(pid, tid)
         return Lane(process, thread, f"{process} / {thread}", str(pid), str(tid))
+
+    def process_name(self, pid: Any) -> str:
+        """The process's own name; an unnamed 64-bit id (MXNet hashes its domains, e.g.
+        849786139768988538) reads as ``process 1``, ``process 2``… in order of appearance."""
+        if pid in self.process_names:
+            return self.process_names[pid]
+        if abs(_int_or_zero(pid)) < 2**32:
+            return f"process {pid}"
+        number = self._hashed_pids.setdefault(pid, len(self._hashed_pids) + 1)
+        return f"process {number}"
+
+    def _thread_name(self, pid: Any, tid: Any) -> str:
+        if abs(_int_or_zero(tid)) < 2**32:
+            return f"thread {tid}"
+        numbers = self._hashed_tids
+        return f"thread {numbers.setdefault((pid, tid), 1 + sum(p == pid for p, _ in numbers))}"
 
     def order(self, keys: list[tuple]) -> list[int]:
         """Indices of ``keys`` in display order (metadata sort indices, then first sight)."""

@@ -77,3 +77,9 @@ class SearchBar(QWidget):
         where = f"{position} of {len(highlight)}" if position else f"{len(highlight)} matches"
         prefix = "" if highlight.label == SEARCH_LABEL else f"{highlight.label}: "
         self.count.setText(prefix + where)
+        if highlight.label != SEARCH_LABEL and self.edit.text():
+            # another highlight (an op picked in the table) replaced the search: the box
+            # must not keep showing a query that no longer applies
+            self.edit.blockSignals(True)
+            self.edit.clear()
+            self.edit.blockSignals(False)

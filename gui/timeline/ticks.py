@@ -42,9 +42,11 @@ def ticks(begin_ns: float, end_ns: float, width_px: float) -> tuple[np.ndarray, 
 
 
 def format_tick(ns: float, step: float) -> str:
-    """A tick label precise enough that neighbouring ticks read differently."""
+    """A tick label in the largest unit the value reaches (``11.5 ms``, not ``11500 µs``),
+    precise enough that neighbouring ticks read differently."""
+    magnitude = max(abs(ns), step)
     for scale, unit in UNITS:
-        if step >= scale or unit == "ns":
+        if magnitude >= scale or unit == "ns":
             decimals = max(0, -math.floor(math.log10(step / scale) + 1e-9))
             return f"{ns / scale:.{decimals}f} {unit}"
     raise AssertionError("unreachable")

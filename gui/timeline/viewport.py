@@ -2,7 +2,8 @@
 
 Pure arithmetic, no Qt: zooming keeps the time under the anchor (cursor or centre) fixed,
 panning moves by a fraction of the visible span, and the window never leaves the trace
-(plus a small margin) or shrinks below a few nanoseconds.
+(plus a small margin after its end; never before time zero) or shrinks below a few
+nanoseconds.
 """
 
 from __future__ import annotations
@@ -10,7 +11,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 MIN_SPAN_NS = 10.0
-MARGIN = 0.02  # fraction of the trace span allowed beyond either end
+MARGIN = 0.02  # fraction of the trace span allowed beyond its end
 
 
 @dataclass
@@ -29,15 +30,14 @@ class Viewport:
         return self.end - self.begin
 
     def fit_all(self) -> None:
-        margin = self.span_ns * MARGIN
-        self.begin, self.end = -margin, self.span_ns + margin
+        self.begin, self.end = 0.0, self.span_ns * (1 + MARGIN)
 
     def set_range(self, begin: float, end: float) -> None:
         """Show [begin, end], clamped to the trace and the minimum span."""
         if end - begin < MIN_SPAN_NS:
             middle = (begin + end) / 2
             begin, end = middle - MIN_SPAN_NS / 2, middle + MIN_SPAN_NS / 2
-        low, high = -self.span_ns * MARGIN, self.span_ns * (1 + MARGIN)
+        low, high = 0.0, self.span_ns * (1 + MARGIN)
         width = min(end - begin, high - low)
         begin = min(max(begin, low), high - width)
         self.begin, self.end = begin, begin + width

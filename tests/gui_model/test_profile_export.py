@@ -8,6 +8,7 @@ from PySide6.QtWidgets import QFileDialog
 from opscope.backend.contracts.base import to_builtins
 from opscope.gui.compare_page import ComparePage
 from opscope.gui.trace_page import TracePage
+from opscope.progress import Step
 
 from .conftest import DEMO_MODEL, SETTLE_MS, open_model, run_pipeline
 
@@ -32,7 +33,12 @@ def test_profile_opens_two_traces_and_their_comparison(qtbot, window, optimized_
     assert page.pipeline.profile_button.isEnabled()
     with qtbot.waitSignal(window.jobs_settled, timeout=SETTLE_MS):
         page.pipeline.profile_button.click()
+        # the panel follows its profiling jobs: its bars, and a live Cancel
+        assert page.progress.steps == [Step.PROFILE, Step.IMPORT]
+        assert page.pipeline.cancel_button.isEnabled()
     assert window.failed_jobs == 0
+    assert not page.profiling and not page.pipeline.cancel_button.isEnabled()
+    assert page.progress.step_value(Step.IMPORT) == 1000
     traces = _pages(window, TracePage)
     compares = _pages(window, ComparePage)
     assert len(traces) == 2 and len(compares) == 1
@@ -40,7 +46,7 @@ def test_profile_opens_two_traces_and_their_comparison(qtbot, window, optimized_
     assert compares[0].model.rowCount() > 0
     both = [r["op"] for r in compares[0].rows if r.get("count_a") and r.get("count_b")]
     assert both  # operators that ran in the original and in the optimized model
-    assert {t.trace for t in traces} == set(compares[0].traces)  # loaded once, shared
+    assert {id(t.trace) for t in traces} == {id(t) for t in compares[0].traces}  # loaded once
     titles = [window.tabs.tabText(i) for i in range(window.tabs.count())]
     assert any("(original," in t for t in titles) and any("(optimized," in t for t in titles)
 

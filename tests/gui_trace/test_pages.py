@@ -57,6 +57,35 @@ def test_compare_two_runs(qtbot, torch_result, mxnet_result):
     assert a.visible_range() == pytest.approx(b.visible_range())
 
 
+def test_compare_sorts_by_signed_change_and_by_kind_of_work(qtbot, torch_result, ort_result):
+    page = ComparePage(_run(torch_result), _run(ort_result))
+    qtbot.addWidget(page)
+    assert not any(r["count_a"] and r["count_b"] for r in page.rows)  # aten:: vs ONNX names
+    page.table.sortByColumn(DELTA_COLUMN, Qt.SortOrder.DescendingOrder)
+    signed = [
+        page.proxy.index(r, DELTA_COLUMN).data(Qt.ItemDataRole.UserRole)
+        for r in range(page.proxy.rowCount())
+    ]
+    assert signed == sorted(signed, reverse=True) and signed[0] > 0 > signed[-1]
+    page.grouping.setCurrentIndex(page.grouping.findData("kind"))
+    shared = {r["op"] for r in page.rows if r["count_a"] and r["count_b"]}
+    assert "convolution" in shared and len(shared) >= 2
+    row = next(
+        r for r in range(page.proxy.rowCount()) if page.proxy.index(r, 0).data() == "convolution"
+    )
+    page.table.selectRow(row)
+    a, b = page.timelines
+    assert len(a.state.highlight) > 0 and len(b.state.highlight) > 0
+
+
+def test_ratio_keeps_its_digits(torch_result):
+    from opscope.gui.compare_page import COMPARE_COLUMNS, RATIO_COLUMN, CompareTableModel
+
+    row = {key: 0 for key, _ in COMPARE_COLUMNS} | {"op": "x", "ratio": 10 / 222}
+    model = CompareTableModel([row], COMPARE_COLUMNS)
+    assert model.index(0, RATIO_COLUMN).data() == "0.045"
+
+
 def test_compare_row_highlights_the_op_in_both_runs(qtbot, torch_result):
     page = ComparePage(_run(torch_result), _run(torch_result))
     qtbot.addWidget(page)

@@ -84,6 +84,13 @@ def test_selecting_a_row_highlights_every_occurrence(qtbot, torch_page):
     assert torch_page.search_bar.count.text() == f"aten::conv2d: 2 of {expected}"
 
 
+def test_picking_an_op_in_the_table_clears_the_old_query(qtbot, torch_page):
+    bar = torch_page.search_bar
+    bar.edit.setText("relu")
+    assert torch_page.op_panel.select_op("aten::conv2d")
+    assert bar.edit.text() == "" and bar.count.text().startswith("aten::conv2d:")
+
+
 def test_one_click_selects_once_after_many_range_selections(qtbot, torch_page):
     panel = torch_page.op_panel
     span = int(torch_page.trace.span_ns)

@@ -116,3 +116,21 @@ def test_collapsing_a_process_hides_its_lanes(qtbot, torch_page):
     )
     assert "python" in state.layout.collapsed
     assert len(state.layout.rows) < rows_before
+
+
+def test_panning_left_stops_at_time_zero(qtbot, torch_page):
+    view = torch_page.timeline
+    for _ in range(3):
+        qtbot.keyClick(view.canvas, Qt.Key.Key_W)
+    for _ in range(50):
+        qtbot.keyClick(view.canvas, Qt.Key.Key_A)
+    assert view.visible_range()[0] == 0.0
+
+
+def test_ruler_labels_read_in_the_largest_unit():
+    from opscope.gui.timeline.ticks import format_tick
+
+    assert format_tick(11.5e6, 5e5) == "11.5 ms"
+    assert format_tick(12e6, 5e5) == "12.0 ms"
+    assert format_tick(750e3, 50e3) == "750 µs"
+    assert format_tick(2.5e9, 5e8) == "2.5 s"
