@@ -80,9 +80,9 @@ def main() -> int:
         copy = Path(tmp) / "copy" / "host.xplane.pb"  # xprof writes caches beside its input
         copy.parent.mkdir()
         shutil.copyfile(xplane, copy)
+        size = xplane.stat().st_size
         ours = _child(OPSCOPE, str(xplane))
         theirs = _child(XPROF, str(copy))
-    size = xplane.stat().st_size
     print(
         json.dumps(
             {
