@@ -22,7 +22,8 @@ from opscope.profiling.reader import read_trace
 from opscope.profiling.stats import op_stats, trace_summary
 from opscope.profiling.trace import load_trace, save_trace
 
-CACHE_VERSION = "3"  # 2: is_op, flows, args kept in the source file; 3: readable lane labels
+CACHE_VERSION = "4"  # 2: is_op, flows, args kept in the source file; 3: readable lane labels
+# 4: XSpace read directly, TF op self time over ops, overlapping slices on rows of their own
 CACHE_BUDGET_BYTES = 8 << 30  # imported traces kept, least recently used dropped first
 
 
