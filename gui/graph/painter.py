@@ -20,7 +20,7 @@ from PySide6.QtGui import QColor, QFont, QFontMetrics, QPainter, QPen
 
 from opscope.backend.graph.svg import shape_text
 from opscope.backend.graph.view import INPUT, OUTPUT, SCOPE
-from opscope.gui.graph.drawing import draw_lines
+from opscope.gui.graph.drawing import clip_lines, draw_lines
 from opscope.gui.graph.overlay import NO_DATA, Overlay
 from opscope.gui.graph.scene import GraphScene
 from opscope.gui.graph.viewport import GraphViewport
@@ -29,7 +29,7 @@ from opscope.gui.timeline.primitives import draw_rects
 
 BACKGROUND = QColor(250, 250, 250)
 EDGE = QColor(110, 118, 130)
-LONG_EDGE = QColor(110, 118, 130, 70)
+LONG_EDGE = QColor(150, 156, 166)  # opaque: translucent lines are ~10x slower to draw
 SCOPE_FILL = QColor(214, 220, 230)
 IO_FILL = QColor(255, 255, 255)
 NO_DATA_FILL = QColor(225, 225, 225)
@@ -41,9 +41,10 @@ CELL_PX = 4
 OUTLINE_PX = 8.0  # boxes at least this tall get a border
 LABEL_PX = 19.0  # boxes at least this tall get their op type written in them
 SHAPE_LABEL_SCALE = 0.9
-MAX_LABELS = 1500
+MAX_LABELS = 600
+MAX_SHAPE_LABELS = 300
 LABEL_FONT_UNITS = 11.0  # label font height in world units (boxes are sized for it)
-LABEL_FONT_MAX_PX = 18
+FONT_SIZES_PX = (7, 9, 11, 14, 18)  # a few sizes, so glyphs come from Qt's cache while zooming
 
 
 class GraphStyle:
@@ -68,11 +69,11 @@ class GraphPainter:
         if scene is None or scene.view.items == 0:
             return
         items = scene.items_in(vp.world_rect())
-        box_px = float(np.median(scene.layout.height)) * vp.scale
+        box_px = scene.box_height * vp.scale
         if box_px < MERGE_PX:
             self._blocks(painter, scene, vp, style, items)
         else:
-            self._edges(painter, scene, vp)
+            self._edges(painter, scene, vp, style)
             rects = self._screen_rects(scene, vp, items)
             self._boxes(painter, scene, style, items, rects, box_px >= OUTLINE_PX)
             if box_px >= LABEL_PX:
@@ -138,18 +139,31 @@ class GraphPainter:
         h = scene.layout.height[items] * vp.scale
         return np.column_stack((x, y, w, h))
 
-    def _edges(self, painter: QPainter, scene: GraphScene, vp: GraphViewport) -> None:
-        segments = scene.segments_in(vp.world_rect())
-        if segments.size == 0:
-            return
-        lines = scene.layout.segments[segments].copy()
-        lines[:, [0, 2]] = (lines[:, [0, 2]] - vp.cx) * vp.scale + vp.width / 2
-        lines[:, [1, 3]] = (lines[:, [1, 3]] - vp.cy) * vp.scale + vp.height / 2
-        long = scene.seg_long[segments]
-        painter.setPen(QPen(LONG_EDGE, 1))
-        draw_lines(painter, lines[long])
-        painter.setPen(QPen(EDGE, 1))
-        draw_lines(painter, lines[~long])
+    def _edges(self, painter: QPainter, scene: GraphScene, vp: GraphViewport, style) -> None:
+        """Edges across a few layers whole, long ones as stubs at both ends (whole for the
+        selected box), in one ``drawLines`` per colour."""
+        rect = vp.world_rect()
+        segments = scene.segments_in(rect)
+        short = scene.layout.segments[segments[~scene.seg_long[segments]]]
+        stubs = scene.stubs
+        left, top, right, bottom = rect
+        visible = (
+            (np.maximum(stubs[:, 0], stubs[:, 2]) >= left)
+            & (np.minimum(stubs[:, 0], stubs[:, 2]) <= right)
+            & (np.maximum(stubs[:, 1], stubs[:, 3]) >= top)
+            & (np.minimum(stubs[:, 1], stubs[:, 3]) <= bottom)
+        )
+        chosen = np.zeros((0, 4))
+        if style.selected >= 0:
+            chosen = scene.layout.segments[scene.edges_of_item(style.selected)]
+        for color, part in ((LONG_EDGE, stubs[visible]), (EDGE, short), (SELECTED, chosen)):
+            lines = part.copy()
+            lines[:, [0, 2]] = (lines[:, [0, 2]] - vp.cx) * vp.scale + vp.width / 2
+            lines[:, [1, 3]] = (lines[:, [1, 3]] - vp.cy) * vp.scale + vp.height / 2
+            pen = QPen(color, 1)
+            pen.setCosmetic(True)
+            painter.setPen(pen)
+            draw_lines(painter, clip_lines(lines, vp.width, vp.height))
 
     def _boxes(self, painter, scene, style, items, rects, outlined: bool) -> None:
         keys, color = self._key_colors(scene, style, items)
@@ -170,8 +184,11 @@ class GraphPainter:
     def _labels(self, painter, scene: GraphScene, style, items, rects, scale: float) -> None:
         """Op types in their boxes, the font scaled with the boxes (text is part of the
         picture, not an overlay: boxes were sized for it)."""
-        self.font.setPixelSize(max(7, min(LABEL_FONT_MAX_PX, round(LABEL_FONT_UNITS * scale))))
-        self.metrics = QFontMetrics(self.font)
+        wanted = LABEL_FONT_UNITS * scale
+        size = max((s for s in FONT_SIZES_PX if s <= wanted), default=FONT_SIZES_PX[0])
+        if size != self.font.pixelSize():
+            self.font.setPixelSize(size)
+            self.metrics = QFontMetrics(self.font)
         painter.setFont(self.font)
         wide = np.flatnonzero(rects[:, 2] >= 24.0)[:MAX_LABELS]
         keys, color = self._key_colors(scene, style, items[wide])
@@ -184,11 +201,18 @@ class GraphPainter:
 
     def _shape_labels(self, painter: QPainter, scene: GraphScene, vp: GraphViewport) -> None:
         """The tensor's shape beside the last segment of each edge, just above its reader."""
-        segments = scene.segments_in(vp.world_rect())
-        last = scene.last_segment[scene.layout.segment_edge[segments]] == segments
+        left, top, right, bottom = vp.world_rect()
+        segments = scene.segments_in((left, top, right, bottom))
+        ends = scene.layout.segments[segments, 2:]
+        last = (scene.last_segment[scene.layout.segment_edge[segments]] == segments) & (
+            (ends[:, 0] >= left)
+            & (ends[:, 0] <= right)
+            & (ends[:, 1] >= top)
+            & (ends[:, 1] <= bottom)
+        )
         painter.setFont(self.small)
         painter.setPen(QColor(90, 90, 90))
-        for segment in segments[last][:MAX_LABELS].tolist():
+        for segment in segments[last][:MAX_SHAPE_LABELS].tolist():
             edge = int(scene.layout.segment_edge[segment])
             tensor = scene.graph.edges[int(scene.view.edge_of[edge])]
             x1, y1 = scene.layout.segments[segment, 2:]

@@ -16,6 +16,19 @@ from opscope.backend.graph.model import ModelGraph
 from opscope.backend.graph.view import NODE, SCOPE, GraphView, build_view
 
 Rect = tuple[float, float, float, float]  # left, top, right, bottom in world units
+STUB_UNITS = 40.0  # a long edge is drawn as this much line out of its source and into its reader
+
+
+def _stubs(segments: np.ndarray) -> np.ndarray:
+    """Both ends of each long segment: edges that run the length of a deep model are
+    noise in every window they cross (and costly to rasterize); their ends say enough,
+    and a selected node's long edges are drawn whole."""
+    x0, y0, x1, y1 = segments.T
+    length = np.maximum(np.hypot(x1 - x0, y1 - y0), 1e-9)
+    t = np.minimum(STUB_UNITS / length, 0.5)
+    head = np.column_stack((x0, y0, x0 + (x1 - x0) * t, y0 + (y1 - y0) * t))
+    tail = np.column_stack((x1 - (x1 - x0) * t, y1 - (y1 - y0) * t, x1, y1))
+    return np.concatenate((head, tail))
 
 
 @dataclass
@@ -34,6 +47,7 @@ class GraphScene:
         self.by_top = np.argsort(self.y0, kind="stable")
         self.top_sorted = self.y0[self.by_top]
         self.tallest = float(layout.height.max()) if layout.height.size else 0.0
+        self.box_height = float(np.median(layout.height)) if layout.height.size else 0.0
         s = layout.segments
         self.seg_x0 = np.minimum(s[:, 0], s[:, 2])
         self.seg_x1 = np.maximum(s[:, 0], s[:, 2])
@@ -41,6 +55,7 @@ class GraphScene:
         self.seg_y1 = np.maximum(s[:, 1], s[:, 3])
         span = layout.layer[self.view.dst] - layout.layer[self.view.src]
         self.seg_long = span[layout.segment_edge] > 8 if span.size else np.zeros(0, bool)
+        self.stubs = _stubs(layout.segments[self.seg_long])
         self.ops = sorted(set(self.view.label) | {"·scope"})
         op_index = {op: i for i, op in enumerate(self.ops)}
         self.op_id = np.fromiter(
@@ -55,6 +70,11 @@ class GraphScene:
         self.item_index = {key: i for i, key in enumerate(self.view.key)}
         self.last_segment = np.full(self.view.src.size, -1, dtype=np.int64)
         self.last_segment[layout.segment_edge] = np.arange(layout.segment_edge.size)
+
+    def edges_of_item(self, item: int) -> np.ndarray:
+        """Segments of the edges into or out of ``item``."""
+        edges = np.flatnonzero((self.view.src == item) | (self.view.dst == item))
+        return np.flatnonzero(np.isin(self.layout.segment_edge, edges))
 
     @classmethod
     def build(cls, graph: ModelGraph, expanded: set[str]) -> GraphScene:
