@@ -73,7 +73,12 @@ def _register_convert(subparsers: argparse._SubParsersAction) -> None:
     parser.add_argument("--inputs-npz", metavar="FILE.npz", help="verify on these inputs")
     parser.add_argument("--static-batch", action="store_true", help="no dynamic batch axis")
     parser.add_argument("--rtol", type=float, default=1e-3)
-    parser.add_argument("--atol", type=float, default=1e-4)
+    parser.add_argument(
+        "--atol",
+        type=float,
+        default=None,
+        help="absolute tolerance (default: 1e-3 x max|reference|)",
+    )
     parser.add_argument("--json", action="store_true", help="print one JSON object")
     parser.add_argument("-q", "--quiet", action="store_true", help="no progress lines")
     parser.set_defaults(run=_run_convert)

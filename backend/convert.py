@@ -18,7 +18,7 @@ from pathlib import Path
 from typing import Any
 
 from opscope.atomic import atomic_path, check_output_path, scratch_folder
-from opscope.backend.contracts.models import ConvertParams
+from opscope.backend.contracts.models import ConvertParams, ConvertResult
 from opscope.backend.inputs import apply_overrides, parse_input_option, random_inputs, read_npz
 from opscope.backend.models import ExportOptions, InputSpec, ModelAdapter, open_for
 from opscope.backend.models.base import quiet_native_output
@@ -47,7 +47,7 @@ class ConvertOptions:
     inputs_npz: str | None = None
     dynamic_batch: bool = True
     rtol: float = DEFAULT_RTOL
-    atol: float = DEFAULT_ATOL
+    atol: float | None = DEFAULT_ATOL  # None: relative to each output's magnitude
 
 
 def options_from_args(args: argparse.Namespace) -> ConvertOptions:
@@ -71,7 +71,7 @@ def options_from_params(params: ConvertParams) -> ConvertOptions:
         inputs_npz=params.inputs_npz,
         dynamic_batch=params.dynamic_batch,
         rtol=DEFAULT_RTOL if params.rtol is None else params.rtol,
-        atol=DEFAULT_ATOL if params.atol is None else params.atol,
+        atol=params.atol,
     )
 
 
@@ -148,14 +148,31 @@ def convert_model(
     return {
         "output": str(target),
         "verify": verify.to_dict(),
+        "tolerance": verify.tolerance_text,
+        "inputs": inputs_used(inputs),
         "before": before.to_dict(),
         "after": after.to_dict(),
     }
 
 
+def inputs_used(inputs: dict[str, Any]) -> list[dict[str, Any]]:
+    """The arrays the models ran on, by name: what every number in a report was measured at."""
+    return [
+        {"name": name, "dtype": str(array.dtype), "shape": list(array.shape)}
+        for name, array in inputs.items()
+    ]
+
+
 def convert_job(params: ConvertParams, progress: Progress) -> dict[str, Any]:
-    """Job ``convert_model`` -> the ``convert --json`` object."""
-    return convert_model(params.path, params.output, options_from_params(params), progress)
+    """Job ``convert_model`` -> the ``convert --json`` object, as far as its contract goes."""
+    report = convert_model(params.path, params.output, options_from_params(params), progress)
+    return {name: report[name] for name in ConvertResult.__struct_fields__ if name in report}
+
+
+def _inputs_text(inputs: list[dict[str, Any]]) -> str:
+    return ", ".join(
+        f"{i['name']} {'x'.join(map(str, i['shape'])) or 'scalar'} {i['dtype']}" for i in inputs
+    )
 
 
 def format_report(report: dict[str, Any]) -> str:
@@ -169,7 +186,7 @@ def format_report(report: dict[str, Any]) -> str:
             f"nodes        {before['nodes']} ({before['format']}) -> {after['nodes']} (onnx)",
             f"max abs diff {verify['max_abs_diff']:.3g}   mean {verify['mean_abs_diff']:.3g}   "
             f"top-1 agreement {'n/a' if top1 is None else f'{top1:.1%}'}",
-            f"verification {'passed' if verify['passed'] else 'FAILED'} "
-            f"(rtol {verify['rtol']:g}, atol {verify['atol']:g})",
+            f"inputs       {_inputs_text(report['inputs'])}",
+            f"verification {'passed' if verify['passed'] else 'FAILED'} ({report['tolerance']})",
         ]
     )

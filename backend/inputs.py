@@ -18,32 +18,73 @@ from opscope.backend.models.base import InputSpec
 from opscope.errors import OpscopeError
 
 DEFAULT_BATCH = 2
-DEFAULT_DYNAMIC_SIZE = 16
+DEFAULT_SEQUENCE = 128  # a typical sentence batch; capped by the model's own maximum
+DEFAULT_IMAGE_SIZE = 224
 DEFAULT_INT_HIGH = 10
+MASK_NAME = re.compile(r"mask", re.IGNORECASE)
+POSITION_NAME = re.compile(r"position_ids|pos_ids", re.IGNORECASE)
 
 
-def concrete_shape(
-    spec: InputSpec, batch: int = DEFAULT_BATCH, dynamic: int = DEFAULT_DYNAMIC_SIZE
-) -> tuple[int, ...]:
-    """The shape to generate: an unknown batch dim gets ``batch``, other unknowns ``dynamic``."""
+def dynamic_size(spec: InputSpec, axis: int) -> int:
+    """The size generated for a dynamic non-batch axis: what the model meets in use.
+
+    Image-like float inputs (rank 4) get 224 pixels; any other axis is a sequence, 128 long
+    or the model's maximum (``max_length``) when that is shorter.
+    """
+    rank = len(spec.shape or ())
+    if rank == 4 and np.issubdtype(np.dtype(spec.dtype), np.floating):
+        return DEFAULT_IMAGE_SIZE
+    return min(spec.max_length or DEFAULT_SEQUENCE, DEFAULT_SEQUENCE)
+
+
+def _suggestion(spec: InputSpec, batch: int) -> str:
+    integer = np.issubdtype(np.dtype(spec.dtype), np.integer)
+    shape = f"{batch}x{DEFAULT_SEQUENCE}" if integer else f"{batch}x3x224x224"
+    return f"{spec.name}:{shape}:{spec.dtype}"
+
+
+def concrete_shape(spec: InputSpec, batch: int = DEFAULT_BATCH) -> tuple[int, ...]:
+    """The shape to generate: an unknown batch dim gets ``batch``, others :func:`dynamic_size`."""
     if spec.shape is None:
         raise OpscopeError(
             f"the model does not record the shape of input {spec.name!r}; "
-            f"give it with --input {spec.name}:SHAPE:DTYPE (e.g. 1x3x224x224)"
+            f"give it with --input NAME:SHAPE:DTYPE (e.g. --input {_suggestion(spec, batch)})"
         )
     return tuple(
-        dim if isinstance(dim, int) and dim > 0 else (batch if axis == 0 else dynamic)
+        dim
+        if isinstance(dim, int) and dim > 0
+        else (batch if axis == 0 else dynamic_size(spec, axis))
         for axis, dim in enumerate(spec.shape)
     )
 
 
+def _mask(shape: tuple[int, ...], rng: np.random.Generator) -> np.ndarray:
+    """An attention mask as tokenizers make one: 1 up to each row's length, then 0 (padding).
+
+    The first row is full length; the others end at random lengths of at least one token.
+    """
+    if len(shape) < 2 or shape[-1] < 1:
+        return np.ones(shape, np.int64)
+    lengths = rng.integers(1, shape[-1] + 1, size=shape[:-1])
+    lengths.reshape(-1)[0] = shape[-1]
+    return (np.arange(shape[-1]) < lengths[..., None]).astype(np.int64)
+
+
 def random_input(spec: InputSpec, rng: np.random.Generator, batch: int = DEFAULT_BATCH):
-    """One random array for ``spec``: normal floats, integers in [low, high), random bools."""
+    """One plausible array for ``spec``.
+
+    Masks (by name) are 0/1 with padding at the end, position ids count up, other integers
+    span [low, high) (the whole vocabulary of the embedding they index), floats are normal.
+    """
     shape = concrete_shape(spec, batch)
     dtype = np.dtype(spec.dtype)
+    if MASK_NAME.search(spec.name) and (dtype.kind in "biuf"):
+        return _mask(shape, rng).astype(dtype)
     if dtype == np.bool_:
         return rng.integers(0, 2, size=shape).astype(np.bool_)
     if np.issubdtype(dtype, np.integer):
+        if POSITION_NAME.search(spec.name) and shape:
+            return np.broadcast_to(np.arange(shape[-1], dtype=dtype), shape).copy()
         high = int(spec.high) if spec.high is not None else DEFAULT_INT_HIGH
         return rng.integers(int(spec.low), max(high, int(spec.low) + 1), size=shape, dtype=dtype)
     if np.issubdtype(dtype, np.floating):

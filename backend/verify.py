@@ -16,7 +16,9 @@ import numpy as np
 from opscope.errors import OpscopeError
 
 DEFAULT_RTOL = 1e-3
-DEFAULT_ATOL = 1e-4
+DEFAULT_ATOL: float | None = None  # None: relative to each output's magnitude
+RELATIVE_ATOL = 1e-3
+ATOL_FLOOR = 1e-12  # for an output that is all zeros
 
 
 @dataclass(frozen=True)
@@ -32,9 +34,35 @@ class VerifyResult:
     passed: bool
     outputs: int
     min_top1: float | None = None
+    relative_atol: float | None = None  # atol = relative_atol × max|reference| per output
+    output_atols: tuple[float, ...] = ()
+
+    @property
+    def tolerance_text(self) -> str:
+        """The tolerance in words, for reports: relative or absolute, and its values."""
+        if self.relative_atol is None:
+            return f"rtol {self.rtol:g}, atol {self.atol:g} (absolute)"
+        used = ", ".join(f"{a:.3g}" for a in self.output_atols[:4])
+        more = ", …" if len(self.output_atols) > 4 else ""
+        return (
+            f"rtol {self.rtol:g}, atol {self.relative_atol:g} × max|reference| per output "
+            f"({used}{more})"
+        )
 
     def to_dict(self) -> dict[str, Any]:
-        return asdict(self)
+        """The fields the ``Verification`` contract carries across the process pipe."""
+        from opscope.backend.contracts.models import Verification
+
+        values = {**asdict(self), "output_atols": list(self.output_atols)}
+        values["tolerance"] = self.tolerance_text
+        return {name: values[name] for name in Verification.__struct_fields__ if name in values}
+
+
+def output_atol(reference: np.ndarray) -> float:
+    """The default absolute tolerance of one output: relative to its largest finite value."""
+    finite = np.abs(reference[np.isfinite(reference)]) if reference.size else reference
+    peak = float(finite.max()) if finite.size else 0.0
+    return max(RELATIVE_ATOL * peak, ATOL_FLOOR)
 
 
 def _top1(expected: np.ndarray, actual: np.ndarray) -> tuple[int, int] | None:
@@ -51,10 +79,12 @@ def compare_outputs(
     expected: Sequence[np.ndarray],
     actual: Sequence[np.ndarray],
     rtol: float = DEFAULT_RTOL,
-    atol: float = DEFAULT_ATOL,
+    atol: float | None = DEFAULT_ATOL,
     min_top1: float | None = None,
 ) -> VerifyResult:
     """Compare outputs pairwise; a count, shape or dtype-kind mismatch is itself a failure.
+
+    ``atol`` None (the default) makes each output's tolerance relative to its magnitude.
 
     With ``min_top1``, classifier-like outputs must also keep that share of top-1 decisions:
     a quantized model can stay within an absolute tolerance on scores and still change the
@@ -64,10 +94,13 @@ def compare_outputs(
         raise OpscopeError(f"the models return {len(expected)} and {len(actual)} outputs")
     max_diff, total, count, allclose = 0.0, 0.0, 0, True
     agree, decisions = 0, 0
+    atols: list[float] = []
     for index, (want, got) in enumerate(zip(expected, actual, strict=True)):
         want, got = np.asarray(want), np.asarray(got)
         if want.shape != got.shape:
             raise OpscopeError(f"output {index} has shape {got.shape}, expected {want.shape}")
+        this_atol = output_atol(want.astype(np.float64)) if atol is None else float(atol)
+        atols.append(this_atol)
         diff = np.abs(want.astype(np.float64) - got.astype(np.float64))
         if diff.size:
             max_diff = max(max_diff, float(np.nanmax(diff)) if not np.isnan(diff).all() else 0.0)
@@ -75,7 +108,7 @@ def compare_outputs(
             count += diff.size
         nan_mismatch = bool(np.any(np.isnan(want) != np.isnan(got))) if diff.size else False
         allclose &= not nan_mismatch and bool(
-            np.allclose(got, want, rtol=rtol, atol=atol, equal_nan=True)
+            np.allclose(got, want, rtol=rtol, atol=this_atol, equal_nan=True)
         )
         top1 = _top1(want, got)
         if top1 is not None:
@@ -86,10 +119,12 @@ def compare_outputs(
         mean_abs_diff=total / count if count else 0.0,
         allclose=allclose,
         rtol=rtol,
-        atol=atol,
+        atol=max(atols, default=0.0) if atol is None else float(atol),
         top1_agreement=top1_agreement,
         passed=allclose
         and (min_top1 is None or top1_agreement is None or top1_agreement >= min_top1),
         outputs=len(expected),
         min_top1=min_top1,
+        relative_atol=RELATIVE_ATOL if atol is None else None,
+        output_atols=tuple(atols),
     )

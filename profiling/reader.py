@@ -9,28 +9,14 @@ Every user-facing failure becomes an :class:`OpscopeError` that starts with
 
 from __future__ import annotations
 
-import gzip
-import zlib
 from collections.abc import Callable
 from pathlib import Path
 
 from opscope.errors import OpscopeError
 from opscope.profiling.trace import Trace
+from opscope.sniff import TEXT_PADDING, read_head, starts_like_json
 
 Progress = Callable[[float, str], None]
-_HEAD = 4096
-
-
-def _head(path: Path) -> bytes:
-    with path.open("rb") as f:
-        head = f.read(_HEAD)
-    if head[:2] == b"\x1f\x8b":
-        try:
-            with gzip.open(path, "rb") as f:
-                return f.read(_HEAD)
-        except (OSError, EOFError, zlib.error) as exc:
-            raise OpscopeError(f"it is a damaged gzip file ({exc})") from None
-    return head
 
 
 def _read(path: Path, progress: Progress | None) -> Trace:
@@ -40,14 +26,10 @@ def _read(path: Path, progress: Progress | None) -> Trace:
         raise OpscopeError("no such file or folder")
     if path.is_dir():
         return tensorflow.read_tensorflow_dir(path, progress)
-    try:
-        head = _head(path)
-    except PermissionError:
-        raise OpscopeError("permission denied") from None
-    stripped = head.lstrip(b"\xef\xbb\xbf \t\r\n")
-    if not stripped:
+    head = read_head(path)
+    if not head.strip(TEXT_PADDING):
         raise OpscopeError("the file is empty")
-    if stripped[:1] in (b"{", b"["):
+    if starts_like_json(head):
         return chrome.read_chrome_file(path, progress=progress)
     if tensorflow.looks_like_xspace(head):
         return tensorflow.read_xplane_files([path], progress)

@@ -20,7 +20,7 @@ ADAPTERS: dict[str, str] = {
     "keras": "opscope.backend.models.tensorflow_model:KerasAdapter",
     "keras-h5": "opscope.backend.models.tensorflow_model:KerasAdapter",
     "torchscript": "opscope.backend.models.torch_model:TorchScriptAdapter",
-    "torch-export": "opscope.backend.models.torch_model:ExportedProgramAdapter",
+    "torch-export": "opscope.backend.models.torch_program:ExportedProgramAdapter",
     "torch-weights": "opscope.backend.models.torch_model:refuse_weights_file",
     "mxnet": "opscope.backend.models.mxnet_model:MXNetAdapter",
 }

@@ -8,6 +8,7 @@ the adapter module imports its framework inside its methods, in the job's child 
 from __future__ import annotations
 
 import contextlib
+import logging
 import os
 import re
 import sys
@@ -28,6 +29,8 @@ class InputSpec:
 
     ``high`` bounds integer inputs that index something (token ids below an embedding's
     vocabulary size), so generated inputs are ones the model can actually take.
+    ``max_length`` is the longest sequence the model takes (its position table's rows),
+    which caps the size generated for a dynamic sequence axis.
     """
 
     name: str
@@ -35,6 +38,7 @@ class InputSpec:
     shape: tuple[int | str | None, ...] | None
     low: float = 0.0
     high: float | None = None
+    max_length: int | None = None
 
     @property
     def info(self) -> TensorInfo:
@@ -78,33 +82,84 @@ class ModelAdapter(ABC):
         """Write the model as ONNX to ``target`` with inputs named as ``specs``."""
 
 
+ANSI_ESCAPE = re.compile(r"\x1b\[[0-9;?]*[ -/]*[@-~]")
+CAUSE_LINE = re.compile(r"^(?:<class '(?:[\w.]+\.)?(\w+)'>|\w*(?:Error|Exception)): ")
+POSITION_TABLE = re.compile(r"position_embeddings|(?:^|\.)wpe(?:\.|$)|pos_embed", re.I)
+
+
 def first_line(exc: BaseException) -> str:
     """A framework error shortened to one line a person can read.
 
     Some frameworks wrap the cause in a long message whose first line says only that
-    something failed (TorchScript's interpreter); the last ``...Error: cause`` line inside
-    it is then the one that explains.
+    something failed (TorchScript's interpreter; torch.onnx's "Failed to export … Next
+    steps:" with its ``## Exception summary``); the last ``...Error: cause`` line inside it
+    is then the one that explains. Terminal colour codes are removed.
     """
-    lines = [line.strip() for line in str(exc).strip().splitlines() if line.strip()]
-    causes = [line for line in lines[1:] if re.match(r"^\w*(Error|Exception): ", line)]
+    text = ANSI_ESCAPE.sub("", str(exc)).strip()
+    lines = [line.strip() for line in text.splitlines() if line.strip()]
+    causes = [line for line in lines[1:] if CAUSE_LINE.match(line)]
     if causes:
-        return causes[-1]
-    return f"{type(exc).__name__}: {lines[0]}" if lines else type(exc).__name__
+        return re.sub(r"^<class '(?:[\w.]+\.)?(\w+)'>: ", r"\1: ", causes[-1])
+    name = type(exc).__name__
+    return f"{name}: {lines[0]}" if lines else name
+
+
+def position_rows(shapes: dict[str, tuple[int, ...]]) -> int | None:
+    """The rows of a model's position-embedding table (weights named so): its longest input.
+
+    BERT's ``position_embeddings``, GPT-2's ``wpe``, ViT-style ``pos_embed``; None when
+    the model has none, as most do not.
+    """
+    rows = [s[0] for name, s in shapes.items() if POSITION_TABLE.search(name) and len(s) == 2]
+    return min(rows) if rows else None
 
 
 @contextlib.contextmanager
-def user_errors(what: str) -> Iterator[None]:
+def captured_logs(name: str) -> Iterator[list[logging.LogRecord]]:
+    """Keep what logger ``name`` (and its children) logs meanwhile, instead of printing it.
+
+    torch logs a full traceback as a warning before it raises a generic error (``torch.export
+    .load``); the user sees one line, and the cause inside the captured records can be it.
+    """
+    records: list[logging.LogRecord] = []
+    logger = logging.getLogger(name)
+
+    class Keep(logging.Handler):
+        def emit(self, record: logging.LogRecord) -> None:
+            records.append(record)
+
+    saved = logger.handlers[:], logger.propagate
+    logger.handlers[:] = [Keep()]
+    logger.propagate = False
+    try:
+        yield records
+    finally:
+        logger.handlers[:], logger.propagate = saved
+
+
+def logged_cause(records: list[logging.LogRecord]) -> str | None:
+    """The last exception a captured log record carried, as one line."""
+    for record in reversed(records):
+        if record.exc_info and record.exc_info[1] is not None:
+            return first_line(record.exc_info[1])
+    return None
+
+
+@contextlib.contextmanager
+def user_errors(what: str, logged: list[logging.LogRecord] | None = None) -> Iterator[None]:
     """Turn any framework exception into an :class:`OpscopeError` about the user's file.
 
     Loaders of untrusted files fail in many library-specific ways; to the user they all
-    mean the file could not be read, so the boundary around a framework call says so.
+    mean the file could not be read, so the boundary around a framework call says so. With
+    ``logged`` (from :func:`captured_logs`), a cause the framework only logged is named.
     """
     try:
         yield
     except OpscopeError:
         raise
     except Exception as exc:
-        raise OpscopeError(f"{what} ({first_line(exc)})") from exc
+        cause = logged_cause(logged or [])
+        raise OpscopeError(f"{what} ({cause or first_line(exc)})") from exc
 
 
 @contextlib.contextmanager

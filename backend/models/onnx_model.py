@@ -18,6 +18,7 @@ from opscope.backend.models.base import (
     InputSpec,
     ModelAdapter,
     first_line,
+    position_rows,
     user_errors,
 )
 from opscope.backend.models.providers import execution_providers
@@ -205,12 +206,17 @@ def onnx_input_specs(model: Any) -> list[InputSpec]:
     graph = model.graph
     initializer_names = {t.name for t in graph.initializer}
     ranges = _index_ranges(graph)
+    longest = position_rows({t.name: tuple(t.dims) for t in graph.initializer})
     specs = []
     for value in graph.input:
         if value.name in initializer_names:
             continue
         info = value_info(value)
-        specs.append(InputSpec(info.name, info.dtype, info.shape, high=ranges.get(info.name)))
+        specs.append(
+            InputSpec(
+                info.name, info.dtype, info.shape, high=ranges.get(info.name), max_length=longest
+            )
+        )
     return specs
 
 

@@ -1,14 +1,16 @@
-"""PyTorch models: TorchScript archives and ``torch.export`` programs (``.pt2``).
+"""PyTorch models: TorchScript archives, and what the ``.pt2`` adapter shares with them.
 
 Opening never unpickles arbitrary objects: TorchScript archives are read by TorchScript's
-own restricted loader, ``.pt2`` programs are loaded with every ``torch.load`` forced to
-``weights_only=True`` and their Python-pickle paths refused, and plain ``torch.save`` files
-are opened with ``weights_only=True`` only to tell the user what they hold.
+own restricted loader, ``.pt2`` programs (:mod:`torch_program`) are loaded with every
+``torch.load`` forced to ``weights_only=True`` and their Python-pickle paths refused, and
+plain ``torch.save`` files are opened with ``weights_only=True`` only to tell the user what
+they hold. torch's own log records (tracebacks among them) are kept, never printed.
 """
 
 from __future__ import annotations
 
 import contextlib
+import re
 import warnings
 from collections.abc import Iterator
 from pathlib import Path
@@ -21,7 +23,9 @@ from opscope.backend.models.base import (
     ExportOptions,
     InputSpec,
     ModelAdapter,
+    captured_logs,
     first_line,
+    position_rows,
     user_errors,
 )
 from opscope.backend.summary import GraphSummary, OpKinds, OpNode, TensorInfo, count_nodes
@@ -30,13 +34,17 @@ from opscope.errors import OpscopeError
 TORCHSCRIPT_KINDS = OpKinds(
     const=frozenset({"prim::Constant"}), variable=frozenset({"prim::GetAttr"})
 )
+PASS_THROUGH_KINDS = frozenset(
+    {"aten::view", "aten::reshape", "aten::to", "aten::contiguous", "aten::flatten"}
+)
+MASK_NAME = re.compile(r"mask", re.IGNORECASE)
 PICKLE_REFUSAL = (
     "it holds pickled Python objects, and unpickling them can run arbitrary code; "
     "save the model with torch.jit.save or torch.export.save"
 )
 
 
-def _torch_dtype_name(dtype: Any) -> str:
+def torch_dtype_name(dtype: Any) -> str:
     return str(dtype).removeprefix("torch.")
 
 
@@ -45,7 +53,7 @@ def _refuse_pickle(*args: Any, **kwargs: Any) -> Any:
 
 
 @contextlib.contextmanager
-def _weights_only_loading() -> Iterator[None]:
+def weights_only_loading() -> Iterator[None]:
     """Force ``weights_only=True`` on every ``torch.load`` and refuse raw pickles.
 
     ``torch.export.load`` falls back to ``torch.load(weights_only=False)`` and to
@@ -92,7 +100,7 @@ def _onnx_export(model: Any, args: tuple, target: Path, names: tuple, **kwargs: 
     import torch
 
     input_names, output_names = names
-    with warnings.catch_warnings():
+    with warnings.catch_warnings(), captured_logs("torch"):
         warnings.simplefilter("ignore")
         torch.onnx.export(
             model,
@@ -105,37 +113,88 @@ def _onnx_export(model: Any, args: tuple, target: Path, names: tuple, **kwargs: 
         )
 
 
+def _export_options(input_names: list[str], options: ExportOptions) -> dict[str, Any]:
+    """The dynamo exporter's arguments: the opset, and a dynamic batch axis when asked."""
+    import torch
+
+    extra: dict[str, Any] = {"opset_version": options.opset} if options.opset else {}
+    if options.dynamic_batch:
+        batch = torch.export.Dim("batch")
+        extra["dynamic_shapes"] = tuple({0: batch} for _ in input_names)
+    return extra
+
+
 def export_with_fallback(
     model: Any,
     args: tuple,
     target: Path,
-    names: tuple[list[str], list[str]],
+    names: tuple[list[str], list[str] | None],
     options: ExportOptions,
+    *,
+    kwargs: dict[str, Any] | None = None,
 ) -> None:
     """The dynamo exporter first; the TorchScript-based exporter when dynamo fails.
 
-    Both get a dynamic batch axis unless ``options.dynamic_batch`` is off.
+    Both get a dynamic batch axis unless ``options.dynamic_batch`` is off. ``kwargs`` are
+    keyword inputs (a ``.pt2`` program's), passed as the program's signature expects.
     """
-    import torch
-
     input_names, output_names = names
-    opset = {"opset_version": options.opset} if options.opset else {}
-    dynamic: dict[str, Any] = {}
-    if options.dynamic_batch:
-        batch = torch.export.Dim("batch")
-        dynamic = {"dynamic_shapes": tuple({0: batch} for _ in input_names)}
+    extra = _export_options(input_names, options)
+    if kwargs:
+        extra.pop("dynamic_shapes", None)
+        extra["kwargs"] = kwargs
     try:
-        _onnx_export(model, args, target, names, dynamo=True, **opset, **dynamic)
+        _onnx_export(model, args, target, names, dynamo=True, **extra)
         return
     except Exception as exc:  # the dynamo exporter fails on many models; fall back
         dynamo_error = exc
-    axes = {n: {0: "batch"} for n in [*input_names, *output_names]}
+    axes = {n: {0: "batch"} for n in [*input_names, *(output_names or ())]}
     legacy = {"dynamic_axes": axes} if options.dynamic_batch else {}
+    opset = {"opset_version": options.opset} if options.opset else {}
     try:
         _onnx_export(model, args, target, names, dynamo=False, **opset, **legacy)
     except Exception as exc:
         raise OpscopeError(
             f"torch.onnx.export failed ({first_line(exc)}; dynamo: {first_line(dynamo_error)})"
+        ) from exc
+
+
+def export_torchscript(
+    module: Any,
+    args: tuple,
+    target: Path,
+    names: tuple[list[str], list[str]],
+    options: ExportOptions,
+) -> None:
+    """A TorchScript module: the TorchScript-based exporter, made for it, first.
+
+    torch.onnx's dynamo exporter refuses ScriptModules outright; when the TorchScript
+    exporter fails too (torchvision's ViT: ``transpose for tensor of unknown rank``), the
+    module is converted to a ``torch.export`` program (``TS2EPConverter``, as torch itself
+    advises) and that is exported by dynamo.
+    """
+    from torch._export.converter import TS2EPConverter
+
+    input_names, output_names = names
+    axes = {n: {0: "batch"} for n in [*input_names, *output_names]}
+    legacy = {"dynamic_axes": axes} if options.dynamic_batch else {}
+    opset = {"opset_version": options.opset} if options.opset else {}
+    try:
+        _onnx_export(module, args, target, names, dynamo=False, **opset, **legacy)
+        return
+    except Exception as exc:
+        legacy_error = exc
+    try:
+        with warnings.catch_warnings(), captured_logs("torch"):
+            warnings.simplefilter("ignore")
+            program = TS2EPConverter(module, args).convert()
+        _onnx_export(
+            program, args, target, names, dynamo=True, **_export_options(input_names, options)
+        )
+    except Exception as exc:
+        raise OpscopeError(
+            f"torch.onnx.export failed ({first_line(legacy_error)}; "
+            f"through torch.export: {first_line(exc)})"
         ) from exc
 
 
@@ -158,8 +217,24 @@ def _torchscript_nodes(block: Any, nodes: list[OpNode]) -> list[str]:
     return produced
 
 
-def _state_bytes(tensors: list[Any]) -> tuple[int, int]:
+def state_bytes(tensors: list[Any]) -> tuple[int, int]:
     return sum(t.numel() for t in tensors), sum(t.numel() * t.element_size() for t in tensors)
+
+
+def _attribute_path(value: Any) -> str:
+    """``self.embeddings.word_embeddings.weight`` as a state_dict key, from its GetAttr chain."""
+    names = []
+    node = value.node()
+    while node.kind() == "prim::GetAttr":
+        names.append(node.s("name"))
+        node = node.input().node()
+    return ".".join(reversed(names))
+
+
+def _through_pass_ops(value: Any) -> Any:
+    while value.node().kind() in PASS_THROUGH_KINDS:
+        value = next(iter(value.node().inputs()))
+    return value
 
 
 class TorchScriptAdapter(ModelAdapter):
@@ -171,7 +246,10 @@ class TorchScriptAdapter(ModelAdapter):
         super().__init__(path)
         import torch
 
-        with user_errors("not a readable TorchScript archive"):
+        with (
+            captured_logs("torch") as records,
+            user_errors("not a readable TorchScript archive", records),
+        ):
             self.module = torch.jit.load(str(path), map_location="cpu").eval()
         graph_inputs = list(self.module.graph.inputs())[1:]  # the first is ``self``
         self._input_names = [v.debugName().split(".")[0] for v in graph_inputs]
@@ -184,16 +262,45 @@ class TorchScriptAdapter(ModelAdapter):
         count_nodes(summary, nodes, [v.debugName() for v in graph.outputs()], TORCHSCRIPT_KINDS)
         summary.placeholder = len(self._input_names)
         state = list(self.module.state_dict().values())
-        summary.params, summary.param_bytes = _state_bytes(state)
+        summary.params, summary.param_bytes = state_bytes(state)
         summary.initializers = len(state)
         summary.inputs = [s.info for s in self.input_specs()]
         summary.outputs = [TensorInfo(n, "unknown", None) for n in self.output_names()]
         summary.producer = "TorchScript"
         return summary
 
+    def _embedding_rows(self) -> dict[str, int]:
+        """Inputs used as embedding indices -> rows of the table they index."""
+        graph = self.module.inlined_graph
+        by_value = {v.debugName(): v.debugName().split(".")[0] for v in list(graph.inputs())[1:]}
+        state = self.module.state_dict()
+        rows: dict[str, int] = {}
+        for node in graph.findAllNodes("aten::embedding"):
+            weight, indices = list(node.inputs())[:2]
+            name = by_value.get(_through_pass_ops(indices).debugName())
+            table = state.get(_attribute_path(weight))
+            if name is not None and table is not None:
+                rows[name] = min(int(table.shape[0]), rows.get(name, int(table.shape[0])))
+        return rows
+
     def input_specs(self) -> list[InputSpec]:
-        """Names only: a TorchScript archive records neither input shapes nor dtypes."""
-        return [InputSpec(name, "float32", None) for name in self._input_names]
+        """Names, and integer types where an input indexes an embedding or is a mask.
+
+        A TorchScript archive records neither input shapes nor dtypes: shapes come from
+        the user (``--input``); token ids are ``int64`` below the vocabulary's size.
+        """
+        rows = self._embedding_rows()
+        longest = position_rows({k: tuple(v.shape) for k, v in self.module.state_dict().items()})
+        return [
+            InputSpec(
+                name,
+                "int64" if name in rows or MASK_NAME.search(name) else "float32",
+                None,
+                high=rows.get(name),
+                max_length=longest,
+            )
+            for name in self._input_names
+        ]
 
     def output_names(self) -> list[str]:
         outputs = list(self.module.graph.outputs())
@@ -213,90 +320,7 @@ class TorchScriptAdapter(ModelAdapter):
 
         args = _tensors(random_inputs(specs), specs)
         names = ([s.name for s in specs], self.output_names())
-        export_with_fallback(self.module, args, target, names, options)
-
-
-def _meta_info(node: Any) -> TensorInfo:
-    value = node.meta.get("val")
-    if value is None or not hasattr(value, "shape"):
-        return TensorInfo(node.name, "unknown", None)
-    shape = tuple(int(d) if str(d).isdigit() else str(d) for d in value.shape)
-    return TensorInfo(node.name, _torch_dtype_name(value.dtype), shape)
-
-
-class ExportedProgramAdapter(ModelAdapter):
-    """A ``torch.export.save`` program (``.pt2``)."""
-
-    format = "torch-export"
-
-    def __init__(self, path: Path) -> None:
-        super().__init__(path)
-        import torch
-
-        with _weights_only_loading(), user_errors("not a readable torch.export program"):
-            self.program = torch.export.load(str(path))
-        self._module: Any = None
-
-    def _placeholders(self) -> dict[str, Any]:
-        return {n.name: n for n in self.program.graph.nodes if n.op == "placeholder"}
-
-    def summary(self) -> GraphSummary:
-        graph = self.program.graph
-        nodes = [
-            OpNode(
-                n.name,
-                str(n.target) if n.op == "call_function" else n.op,
-                tuple(i.name for i in n.all_input_nodes),
-                (n.name,),
-            )
-            for n in graph.nodes
-            if n.op != "output"
-        ]
-        signature = self.program.graph_signature
-        summary = GraphSummary(format=self.format, size_bytes=self.path.stat().st_size)
-        count_nodes(summary, nodes, list(signature.user_outputs), OpKinds())
-        summary.placeholder = len(signature.user_inputs)
-        summary.variable = len(signature.parameters) + len(signature.buffers)
-        summary.const = len(signature.lifted_tensor_constants)
-        tensors = [*self.program.state_dict.values(), *self.program.constants.values()]
-        tensors = [t for t in tensors if hasattr(t, "numel")]
-        summary.params, summary.param_bytes = _state_bytes(tensors)
-        summary.initializers = len(tensors)
-        summary.inputs = [s.info for s in self.input_specs()]
-        by_name = {n.name: n for n in graph.nodes}
-        summary.outputs = [
-            _meta_info(by_name[name]) if name in by_name else TensorInfo(name, "unknown", None)
-            for name in signature.user_outputs
-        ]
-        summary.opset = None
-        summary.producer = "torch.export"
-        return summary
-
-    def input_specs(self) -> list[InputSpec]:
-        placeholders = self._placeholders()
-        names = self.program.graph_signature.user_inputs
-        infos = [_meta_info(placeholders[name]) for name in names]
-        return [InputSpec(i.name, i.dtype, i.shape) for i in infos]
-
-    def output_names(self) -> list[str]:
-        return [str(name) for name in self.program.graph_signature.user_outputs]
-
-    def run(self, inputs: dict[str, np.ndarray]) -> list[np.ndarray]:
-        import torch
-
-        if self._module is None:
-            self._module = self.program.module()
-        with torch.no_grad(), user_errors("PyTorch failed to run the program"):
-            return _to_numpy(self._module(*_tensors(inputs, self.input_specs())))
-
-    def export_onnx(self, target: Path, specs: list[InputSpec], options: ExportOptions) -> None:
-        """Export with the shapes the program was exported with (its own dynamic dims)."""
-        from opscope.backend.inputs import random_inputs
-
-        args = _tensors(random_inputs(specs), specs)
-        names = ([s.name for s in specs], self.output_names())
-        static = ExportOptions(opset=options.opset, dynamic_batch=False)
-        export_with_fallback(self.program, args, target, names, static)
+        export_torchscript(self.module, args, target, names, options)
 
 
 def refuse_weights_file(path: Path) -> ModelAdapter:

@@ -8,16 +8,23 @@ produces variants; :mod:`opscope.backend.optimize.auto` measures them.
 from __future__ import annotations
 
 import contextlib
-import sys
+import io
+import logging
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
+from unittest import mock
 
 import numpy as np
 
 from opscope.backend.contracts.optimize import OptimizeOptions
-from opscope.backend.models.base import InputSpec, user_errors
+from opscope.backend.models.base import (
+    InputSpec,
+    captured_logs,
+    quiet_native_output,
+    user_errors,
+)
 from opscope.errors import OpscopeError
 
 CALIBRATION_METHODS = ("minmax", "entropy", "percentile")
@@ -90,6 +97,57 @@ def quantize_dynamic_int8(source: Path, target: Path, options: QuantOptions) -> 
         )
 
 
+class FiniteOutputs:
+    """An onnxruntime session whose float outputs have their infinities clipped to the
+    array's finite range: a masked attention score (``-inf`` where a mask is 0) must not
+    become a calibration range of ``[-inf, …]``, which no INT8 scale can represent."""
+
+    def __init__(self, session: Any) -> None:
+        self._session = session
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._session, name)
+
+    def run(self, *args: Any, **kwargs: Any) -> list[Any]:
+        return [finite_values(value) for value in self._session.run(*args, **kwargs)]
+
+
+def finite_values(value: Any) -> Any:
+    """``value`` with +-inf replaced by its largest / smallest finite value (NaN by 0)."""
+    if not isinstance(value, np.ndarray) or value.dtype.kind != "f" or np.isfinite(value).all():
+        return value
+    finite = value[np.isfinite(value)]
+    low, high = (float(finite.min()), float(finite.max())) if finite.size else (0.0, 0.0)
+    return np.nan_to_num(value, nan=0.0, posinf=high, neginf=low)
+
+
+@contextlib.contextmanager
+def finite_calibration() -> Iterator[None]:
+    """Every calibrator (min-max, entropy, percentile) collects finite values only."""
+    from onnxruntime.quantization.calibrate import CalibraterBase
+
+    create = CalibraterBase.create_inference_session
+
+    def create_finite(self: Any) -> None:
+        create(self)
+        self.infer_session = FiniteOutputs(self.infer_session)
+
+    with mock.patch.object(CalibraterBase, "create_inference_session", create_finite):
+        yield
+
+
+@contextlib.contextmanager
+def quiet_calibration() -> Iterator[list[logging.LogRecord]]:
+    """The calibrators' chatter (prints, root-logger warnings, native session logs) kept off
+    the terminal: stdout must stay clean for ``--json`` and stderr holds one error line."""
+    with (
+        quiet_native_output(),
+        contextlib.redirect_stdout(io.StringIO()),
+        captured_logs("") as records,
+    ):
+        yield records
+
+
 class BatchReader:
     """onnxruntime's ``CalibrationDataReader`` over a list of input batches."""
 
@@ -122,8 +180,11 @@ def quantize_static_qdq(
         "percentile": CalibrationMethod.Percentile,
     }[options.method]
     ops = _op_types([*QDQRegistry, *QLinearOpsRegistry], options.exclude_op_types)
-    # The calibrators print progress on stdout, which must stay clean for ``--json``.
-    with user_errors("static quantization failed"), contextlib.redirect_stdout(sys.stderr):
+    with (
+        quiet_calibration() as logged,
+        finite_calibration(),
+        user_errors("static quantization failed", logged),
+    ):
         ort_quantize_static(
             str(source),
             str(target),

@@ -42,7 +42,7 @@ def test_generated_inputs_respect_ranges_and_dynamic_dims() -> None:
         InputSpec("x", "float16", (1, 3)),
     ]
     arrays = random_inputs(specs)
-    assert arrays["ids"].shape == (2, 16) and arrays["ids"].max() < 7
+    assert arrays["ids"].shape == (2, 128) and arrays["ids"].max() < 7  # a typical length
     assert arrays["mask"].dtype == np.bool_ and arrays["x"].dtype == np.float16
 
 
