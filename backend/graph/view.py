@@ -1,7 +1,8 @@
 """What the graph view shows: nodes, collapsed scopes as single boxes, inputs and outputs.
 
 A scope is open when it and every scope above it are in ``expanded``; each node is shown
-by its shallowest closed scope, or by itself. Edges between shown items are merged, so a
+by its shallowest closed scope, or by itself; a weight or constant node read only inside
+one closed scope is shown in that scope's box. Edges between shown items are merged, so a
 collapsed transformer layer is one box with one edge from the layer before. Pure
 Python/numpy: the GUI rebuilds a view when a scope opens or closes, off its own thread.
 """
@@ -85,14 +86,28 @@ def build_view(graph: ModelGraph, expanded: Iterable[str]) -> GraphView:
 
     for name in graph.inputs:
         item(INPUT, name, name, 0)
-    node_item = np.empty(len(graph.nodes), dtype=np.int64)
+    node_item = np.full(len(graph.nodes), -1, dtype=np.int64)
+    satellites = _satellites(graph)
     for i, node in enumerate(graph.nodes):
         scope = _shown_scope(node.scope, expanded)
-        if scope is None:
+        if scope is not None:
+            node_item[i] = item(SCOPE, scope, scope, 0)
+        elif i not in satellites:
             node_item[i] = item(NODE, node.op_type, node.name, 1)
+    for i, readers in satellites.items():
+        if node_item[i] >= 0:
+            continue
+        shown = {int(node_item[r]) for r in readers}
+        host = shown.pop() if len(shown) == 1 else -1
+        if host >= 0 and kind[host] == SCOPE:
+            node_item[i] = host
         else:
-            text = f"{scope.rsplit('/', 1)[-1]} ({sizes[scope]:,})"
-            node_item[i] = item(SCOPE, text, scope, sizes[scope])
+            node_item[i] = item(NODE, graph.nodes[i].op_type, graph.nodes[i].name, 1)
+    members = np.bincount(node_item, minlength=len(kind))
+    for slot, k in enumerate(kind):
+        if k == SCOPE:
+            size[slot] = int(members[slot])
+            label[slot] = f"{key[slot].rsplit('/', 1)[-1]} ({size[slot]:,})"
     for name in graph.outputs:
         item(OUTPUT, name, name, 0)
     by_name = {node.name: int(node_item[i]) for i, node in enumerate(graph.nodes)}
@@ -107,6 +122,26 @@ def build_view(graph: ModelGraph, expanded: Iterable[str]) -> GraphView:
         edge_of=edge_of,
         size=np.asarray(size, dtype=np.int64),
     )
+
+
+def _satellites(graph: ModelGraph) -> dict[int, list[int]]:
+    """Nodes that read no other node's output nor a graph input (weights behind an
+    Identity, constants), with their readers. They belong where they are read: one that
+    only a collapsed scope reads is shown inside that scope's box, not beside it (a
+    TorchScript export of a 125-layer encoder has 1,491 such Identity nodes at the top).
+    """
+    produced = {t for n in graph.nodes for t in n.outputs} | set(graph.inputs)
+    readers: dict[str, list[int]] = {}
+    for i, node in enumerate(graph.nodes):
+        for tensor in node.inputs:
+            readers.setdefault(tensor, []).append(i)
+    found = {}
+    for i, node in enumerate(graph.nodes):
+        if not any(t in produced for t in node.inputs):
+            reading = [r for t in node.outputs for r in readers.get(t, ())]
+            if reading:
+                found[i] = reading
+    return found
 
 
 def _merged_edges(graph: ModelGraph, by_name: dict[str, int], index: dict) -> tuple:
