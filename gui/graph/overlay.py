@@ -1,8 +1,9 @@
 """Overlays colour the boxes by something measured: a palette and a level per shown item.
 
-Measured time uses a log scale (one slow node among thousands of fast ones must still
-stand out); the diff uses one colour per kind of change. A collapsed scope gets the sum of
-its nodes' times, and the kind of change most of its nodes had.
+Measured time and quantization error use a log scale (one slow node among thousands of
+fast ones must still stand out); the diff uses one colour per kind of change. A collapsed
+scope gets the sum of its nodes' times, the worst error among them, and the kind of change
+most of its nodes had.
 """
 
 from __future__ import annotations
@@ -40,19 +41,29 @@ def _time_palette() -> list[QColor]:
     return [QColor(int(r), int(g), int(b)) for r, g, b in colors]
 
 
-def time_overlay(item_ns: np.ndarray, title: str = "self time") -> Overlay:
-    """Levels on a log scale between the smallest and the largest measured time."""
-    level = np.full(item_ns.size, NO_DATA, dtype=np.int64)
-    measured = item_ns > 0
+def log_overlay(values: np.ndarray, title: str, text) -> Overlay:
+    """Levels on a log scale between the smallest and the largest positive value;
+    ``text`` writes a value for the legend."""
+    level = np.full(values.size, NO_DATA, dtype=np.int64)
+    measured = values > 0
     palette = _time_palette()
     if not measured.any():
         return Overlay(title, level, palette, [])
-    logs = np.log10(item_ns[measured].astype(np.float64))
+    logs = np.log10(values[measured].astype(np.float64))
     low, high = float(logs.min()), float(logs.max())
     scaled = (logs - low) / max(high - low, 1e-9)
     level[measured] = np.minimum((scaled * TIME_LEVELS).astype(np.int64), TIME_LEVELS - 1)
-    legend = [(palette[0], _ms(10**low)), (palette[-1], _ms(10**high))]
+    legend = [(palette[0], text(10**low)), (palette[-1], text(10**high))]
     return Overlay(title, level, palette, legend)
+
+
+def time_overlay(item_ns: np.ndarray, title: str = "self time") -> Overlay:
+    return log_overlay(item_ns, title, _ms)
+
+
+def error_overlay(item_error: np.ndarray) -> Overlay:
+    """Quantization error per node (relative L2 of its output); a scope shows its worst."""
+    return log_overlay(item_error, "INT8 error (relative L2)", lambda v: f"{v:.2g}")
 
 
 def _ms(ns: float) -> str:

@@ -29,13 +29,18 @@ from opscope.backend.graph.model import ModelGraph
 from opscope.backend.graph.view import SCOPE, all_scopes
 from opscope.gui.graph.canvas import GraphCanvas
 from opscope.gui.graph.details import NodeDetails
-from opscope.gui.graph.overlay import Overlay, diff_overlay, time_overlay
+from opscope.gui.graph.overlay import Overlay, diff_overlay, error_overlay, time_overlay
 from opscope.gui.graph.scene import GraphScene
 from opscope.gui.graph.search import SearchCursor
 
 NO_HIGHLIGHT = "Highlight op type…"
-OVERLAYS = ("No overlay", "Measured time", "Diff")
+OVERLAYS = ("No overlay", "Measured time", "Quantization error", "Diff")
 FOCUS_SCALE = 1.0
+MISSING = {
+    "Measured time": "press Profile to measure",
+    "Quantization error": "run Optimize with INT8 and auto to measure",
+    "Diff": "press Diff with… to compare",
+}
 
 
 class _LayoutSignals(QObject):
@@ -62,6 +67,7 @@ class GraphPage(QWidget):
         self.graph = graph
         self.scopes = all_scopes(graph)
         self.times: dict | None = None
+        self.errors: dict[str, float] | None = None
         self.diff: tuple[GraphDiff, str] | None = None
         self.cursor = SearchCursor()
         self._tasks: list[_LayoutTask] = []
@@ -271,6 +277,23 @@ class GraphPage(QWidget):
         self.overlay_box.setCurrentIndex(OVERLAYS.index("Measured time"))
         self._refresh_overlay()
 
+    def set_node_errors(self, errors: dict[str, float]) -> None:
+        """Quantization error per node name, as the optimizer measured it."""
+        self.errors = errors
+        self.overlay_box.setCurrentIndex(OVERLAYS.index("Quantization error"))
+        self._refresh_overlay()
+
+    def item_errors(self) -> np.ndarray:
+        """The worst error of each shown item's nodes (0: not measured)."""
+        scene = self.scene
+        worst = np.zeros(scene.view.items)
+        for name, error in (self.errors or {}).items():
+            index = scene.node_index.get(name)
+            if index is not None:
+                item = scene.item_of_node(index)
+                worst[item] = max(worst[item], error)
+        return worst
+
     def set_diff(self, diff: GraphDiff, side: str = "before") -> None:
         """Colour nodes by how ``diff`` changed them; this page shows the ``side`` graph."""
         self.diff = (diff, side)
@@ -310,6 +333,8 @@ class GraphPage(QWidget):
         overlay: Overlay | None = None
         if choice == "Measured time" and self.times:
             overlay = time_overlay(self.item_times())
+        elif choice == "Quantization error" and self.errors:
+            overlay = error_overlay(self.item_errors())
         elif choice == "Diff" and self.diff is not None:
             overlay = diff_overlay(self._diff_kinds(), self.diff[0].counts)
         self.canvas.style_state.overlay = overlay

@@ -35,6 +35,20 @@ def _field(result: Any, name: str) -> Any:
     return result[name] if isinstance(result, dict) else getattr(result, name)
 
 
+def quantization_errors(report: Any) -> dict[str, float]:
+    """Per-node INT8 error the optimizer measured: the chosen candidate's, else the first
+    candidate that has any."""
+    candidates = _field(report, "candidates") or []
+    rows = [c for c in candidates if _field(c, "chosen") and _field(c, "worst_nodes")]
+    rows = rows or [c for c in candidates if _field(c, "worst_nodes")]
+    if not rows:
+        return {}
+    return {
+        _field(r, "node"): float(_field(r, "relative_error"))
+        for r in _field(rows[0], "worst_nodes")
+    }
+
+
 class GraphTab(QWidget):
     graph_ready = Signal()  # the graph page exists (the job finished)
 
@@ -44,6 +58,11 @@ class GraphTab(QWidget):
         self.format = str(result.get("format", "") if isinstance(result, dict) else result.format)
         self.page: GraphPage | None = None
         self.started = False
+        self._synced: Any = None
+        self._optimized = ""
+        self.optimized_button = QPushButton("Diff with optimized", self)
+        self.optimized_button.clicked.connect(lambda: self.diff_with(self._optimized))
+        self.optimized_button.hide()
         self.status = QLabel("The graph is laid out when this tab is first shown.", self)
         self.status.setAlignment(Qt.AlignmentFlag.AlignCenter)
         self.profile_button = QPushButton("Profile in onnxruntime", self)
@@ -63,6 +82,29 @@ class GraphTab(QWidget):
     def showEvent(self, event) -> None:  # noqa: N802 - Qt override
         super().showEvent(event)
         self.start()
+        self.sync_report(getattr(self.parent_page, "report", None))
+
+    @property
+    def parent_page(self) -> QWidget | None:
+        """The model page this tab sits in (its optimize report feeds two overlays)."""
+        widget = self.parentWidget()
+        while widget is not None and not hasattr(widget, "report"):
+            widget = widget.parentWidget()
+        return widget
+
+    def sync_report(self, report: Any) -> None:
+        """After an optimize run: its INT8 per-node errors as an overlay, and a diff with
+        the optimized model one click away."""
+        if report is None or self.page is None or report is self._synced:
+            return
+        self._synced = report
+        errors = quantization_errors(report)
+        if errors:
+            self.page.set_node_errors(errors)
+        output = _field(report, "output")
+        self.optimized_button.setEnabled(str(output).endswith(".onnx"))
+        self.optimized_button.show()
+        self._optimized = str(output)
 
     def _submit(self, spec: JobSpec, on_done) -> None:
         window = self.window()
@@ -89,6 +131,8 @@ class GraphTab(QWidget):
         for button in (self.profile_button, self.diff_button):
             button.setEnabled(result.format == "onnx")
             button.show()
+        self.page.bar.addWidget(self.optimized_button)
+        self.sync_report(getattr(self.parent_page, "report", None))
         self.graph_ready.emit()
 
     # -- overlays ------------------------------------------------------------------------

@@ -163,3 +163,14 @@ def test_diff_overlay_colours_changes(make_page, scoped_onnx):
     overlay = page.canvas.style_state.overlay
     assert overlay is not None and "kept" in page.legend.text()
     assert set(overlay.level[page.scene.view.kind == NODE].tolist()) == {0}  # all kept
+
+
+def test_quantization_error_overlay_shows_the_worst_per_box(make_page, wide_onnx):
+    page = make_page(wide_onnx)
+    names = [page.graph.nodes[i].name for i in (0, 1, 2999)]
+    page.set_node_errors({names[0]: 0.01, names[1]: 0.2, names[2]: 0.05})
+    errors = page.item_errors()
+    scene = page.scene
+    assert errors[scene.item_of_node(0)] == 0.2  # nodes 0 and 1 share a collapsed scope
+    assert errors[scene.item_of_node(2999)] == 0.05
+    assert page.canvas.style_state.overlay is not None and "INT8" in page.legend.text()
