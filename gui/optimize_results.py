@@ -105,8 +105,12 @@ class LatencyChart(pg.PlotWidget):
         self.hideButtons()
 
 
+RUNTIME_SYMBOLS = {"onnxruntime": "o", "openvino": "t1"}
+
+
 class CandidatePlot(pg.PlotWidget):
-    """Auto mode's candidates: latency against error, the chosen one ringed."""
+    """Auto mode's candidates: latency against error, the chosen one ringed; the runtime
+    as the marker (circle onnxruntime, triangle OpenVINO), the precision in the tooltip."""
 
     def __init__(self, candidates: list[CandidateRow], parent=None) -> None:
         super().__init__(parent, background="w")
@@ -117,11 +121,19 @@ class CandidatePlot(pg.PlotWidget):
             points = [c for c in timed if c.passed == passed]
             self.addItem(
                 pg.ScatterPlotItem(
-                    x=[c.latency_ms_p50 for c in points],
-                    y=[c.max_abs_diff for c in points],
-                    size=10,
+                    spots=[
+                        {
+                            "pos": (c.latency_ms_p50, c.max_abs_diff),
+                            "symbol": RUNTIME_SYMBOLS.get(c.runtime, "s"),
+                            "data": f"{c.name}: {c.runtime}, {c.precision}",
+                        }
+                        for c in points
+                    ],
+                    size=11,
                     brush=pg.mkBrush(*brush),
                     pen=None,
+                    hoverable=True,
+                    tip=lambda x, y, data: f"{data}\n{x:.3g} ms, max abs diff {y:.3g}",
                 )
             )
         chosen = [c for c in timed if c.chosen]
@@ -139,7 +151,7 @@ class CandidatePlot(pg.PlotWidget):
         self.setLabel("left", "max abs diff")
         for side in ("bottom", "left"):
             self.getAxis(side).enableAutoSIPrefix(False)
-        self.setTitle("Candidates: green pass, red fail, ringed chosen")
+        self.setTitle("● ORT ▲ OpenVINO · green pass, red fail · ringed: chosen")
 
 
 class OptimizeResults(QWidget):
@@ -184,7 +196,7 @@ class OptimizeResults(QWidget):
             self.candidate_view = _table(headers, rows, bottom)
             self.candidate_plot = CandidatePlot(candidates, bottom)
         for pane in splitter.findChildren(QSplitter):
-            pane.setSizes([560, 540])
+            pane.setSizes([640, 460])
         layout.addWidget(splitter, 1)
 
     def _headline(self) -> QGridLayout:
@@ -203,7 +215,7 @@ class OptimizeResults(QWidget):
         self.speedup_label.setWordWrap(True)
         sizes = self.report.size_bytes
         size_text = (
-            f"size {human_bytes(sizes['original'])} → {human_bytes(sizes['optimized'])}"
+            f"{human_bytes(sizes['original'])} → {human_bytes(sizes['optimized'])}"
             if {"original", "optimized"} <= set(sizes)
             else ""
         )
@@ -211,8 +223,10 @@ class OptimizeResults(QWidget):
         grid.addWidget(QLabel("Verification", self), 0, 0)
         grid.addWidget(self.badge, 0, 1)
         grid.addWidget(QLabel(numbers, self), 0, 2)
-        grid.addWidget(self.speedup_label, 1, 1)
-        grid.addWidget(QLabel(size_text, self), 1, 2)
+        grid.addWidget(QLabel("Speed", self), 1, 0)
+        grid.addWidget(self.speedup_label, 1, 1, 1, 2)
+        grid.addWidget(QLabel("Size", self), 4, 0)
+        grid.addWidget(QLabel(size_text, self), 4, 1, 1, 2)
         self.deploy_label = QLabel(deploy_text(report), self)
         self.deploy_label.setWordWrap(True)
         grid.addWidget(QLabel("Deploy with", self), 3, 0)
