@@ -58,19 +58,27 @@ def _ended_by(
 
 
 def _depths(lane: np.ndarray, start: np.ndarray, end: np.ndarray) -> np.ndarray:
-    """Depth of each slice, given columns already sorted by (lane, start, -duration)."""
+    """Depth of each slice, given columns already sorted by (lane, start, -duration).
+
+    Slices of earlier lanes count both as started and as ended before mine, so my position
+    minus the slices ended by my start is the count of my lane's slices still open.
+    """
     n = lane.size
-    position = np.arange(n, dtype=np.int64)
     lane_change = np.flatnonzero(np.diff(lane)) + 1
     lane_begin = np.concatenate(([0], lane_change))
     lane_end = np.concatenate((lane_change, [n]))
-    lane_of = np.repeat(np.arange(lane_begin.size), lane_end - lane_begin)
-    begin = lane_begin[lane_of]
-    started_before = position - begin
-    ended = _ended_by(lane, start, end, lane_begin, lane_end) - begin
-    # Zero-length slices that start exactly where I start and come after me in the order have
-    # "ended" by my start but did not start before me (nor did I, if I am one of them).
+    depth = np.arange(n, dtype=np.int64)
+    depth -= _ended_by(lane, start, end, lane_begin, lane_end)
     zero = end == start
+    if zero.any():
+        depth += _later_zero_length(lane, start, zero)
+    return np.clip(depth, 0, np.iinfo(np.int16).max).astype(np.int16)
+
+
+def _later_zero_length(lane: np.ndarray, start: np.ndarray, zero: np.ndarray) -> np.ndarray:
+    """Zero-length slices that start exactly where I start and come after me in the order
+    have "ended" by my start but did not start before me (nor did I, if I am one of them)."""
+    n = lane.size
     same_start_group = np.concatenate(([True], (np.diff(start) != 0) | (np.diff(lane) != 0)))
     group_id = np.cumsum(same_start_group) - 1
     zeros_in_group = np.bincount(group_id, weights=zero).astype(np.int64)
@@ -79,9 +87,7 @@ def _depths(lane: np.ndarray, start: np.ndarray, end: np.ndarray) -> np.ndarray:
     zeros_after_in_group = (
         zeros_after - np.concatenate((zeros_after[1:], [0]))[group_last][group_id]
     )
-    later_zero = np.where(zero, zeros_after_in_group, zeros_in_group[group_id])
-    depth = started_before - (ended - later_zero)
-    return np.clip(depth, 0, np.iinfo(np.int16).max).astype(np.int16)
+    return np.where(zero, zeros_after_in_group, zeros_in_group[group_id])
 
 
 def _parents(lane: np.ndarray, depth: np.ndarray) -> np.ndarray:
@@ -147,15 +153,22 @@ def _layout(lane: np.ndarray, start: np.ndarray, end: np.ndarray) -> np.ndarray:
         return _depths(lane, start, end).astype(np.int64)
     top = earlier_end < end
     chained = top & (start < earlier_end)
+    del earlier_end
     position = np.arange(lane.size)
     head = np.maximum.accumulate(np.where(top & ~chained, position, 0))  # each run's start
+    del chained
     top_rank = np.cumsum(top)
     parity = (top_rank - top_rank[head]) % 2
+    del head, top_rank
     owner = np.maximum.accumulate(np.where(top, position, 0))  # the last top-level slice
+    del position
     depth = parity[owner]
+    del parity
     members = np.flatnonzero(~top)
+    del top
     if members.size:
         groups = owner[members]
+        del owner  # the recursion below holds only what it needs, level after level
         depth[members] += 1 + _layout(groups, start[members], end[members])
     return depth
 
