@@ -46,7 +46,8 @@ app = _application()
 from opscope.gui.main_window import MainWindow
 window = MainWindow()
 window.show()
-banned = [m for m in ("tensorflow", "torch", "mxnet", "keras", "tf2onnx") if m in sys.modules]
+FRAMEWORKS = ("tensorflow", "torch", "mxnet", "keras", "tf2onnx", "openvino", "nncf", "transformers")
+banned = [m for m in FRAMEWORKS if m in sys.modules]
 print(",".join(banned))
 window.close()
 """

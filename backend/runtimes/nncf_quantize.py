@@ -10,9 +10,9 @@ so each name excludes the layers under it.
 from __future__ import annotations
 
 import contextlib
+import io
 import logging
 import re
-import sys
 from collections.abc import Iterator, Mapping, Sequence
 from typing import Any
 
@@ -23,12 +23,13 @@ from opscope.backend.runtimes.openvino_runtime import openvino_errors
 
 @contextlib.contextmanager
 def _quiet_nncf() -> Iterator[None]:
-    """NNCF logs INFO lines and draws progress bars on stdout, which ``--json`` needs clean."""
+    """NNCF logs INFO lines and draws progress bars on stdout, which ``--json`` needs clean
+    and a person does not need at all (opscope reports its own progress)."""
     logger = logging.getLogger("nncf")
     level = logger.level
     logger.setLevel(logging.ERROR)
     try:
-        with contextlib.redirect_stdout(sys.stderr):
+        with contextlib.redirect_stdout(io.StringIO()), contextlib.redirect_stderr(io.StringIO()):
             yield
     finally:
         logger.setLevel(level)
