@@ -133,6 +133,11 @@ class GraphTab(QWidget):
             button.show()
         self.page.bar.addWidget(self.optimized_button)
         self.sync_report(getattr(self.parent_page, "report", None))
+        op_table = getattr(self.parent_page, "op_view", None)
+        if op_table is not None:  # the summary's op-count table: double-click highlights
+            op_table.doubleClicked.connect(
+                lambda index: self.highlight_op(str(index.siblingAtColumn(0).data()))
+            )
         self.graph_ready.emit()
 
     # -- overlays ------------------------------------------------------------------------
@@ -153,6 +158,16 @@ class GraphTab(QWidget):
 
         self.show_times(node_times(load_trace(_field(result, "trace_file"))))
         self.profile_button.setEnabled(True)
+
+    def highlight_op(self, op_type: str) -> None:
+        """Show this tab with every node of ``op_type`` outlined."""
+        page = self.parent_page
+        if page is not None and hasattr(page, "tabs"):
+            page.tabs.setCurrentWidget(self)
+        if self.page is not None:
+            self.page.op_box.setCurrentIndex(
+                max(0, self.page.op_box.findText(f"{op_type} (", Qt.MatchFlag.MatchStartsWith))
+            )
 
     def show_times(self, times: dict) -> None:
         if self.page is not None:
