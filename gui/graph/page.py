@@ -69,6 +69,7 @@ class GraphPage(QWidget):
         self.times: dict | None = None
         self.errors: dict[str, float] | None = None
         self.diff: tuple[GraphDiff, str] | None = None
+        self.sides: dict[str, GraphScene] = {}
         self.cursor = SearchCursor()
         self._tasks: list[_LayoutTask] = []
         self.canvas = GraphCanvas(self)
@@ -86,11 +87,14 @@ class GraphPage(QWidget):
         self.search_box.textChanged.connect(self.search)
         self.match_label = QLabel("", self)
         self.op_box = QComboBox(self)
-        counts = Counter(n.op_type for n in self.graph.nodes).most_common()
-        self.op_box.addItems([NO_HIGHLIGHT, *[f"{op} ({n:,})" for op, n in counts]])
+        self._fill_ops()
         self.op_box.currentIndexChanged.connect(
-            lambda i: self.highlight_op(counts[i - 1][0] if i > 0 else None)
+            lambda i: self.highlight_op(self._op_counts[i - 1][0] if i > 0 else None)
         )
+        self.swap_button = QPushButton("Show second graph", self)
+        self.swap_button.setToolTip("The other graph of the diff, at the same place")
+        self.swap_button.clicked.connect(self.swap_sides)
+        self.swap_button.hide()
         self.overlay_box = QComboBox(self)
         self.overlay_box.addItems(OVERLAYS)
         self.overlay_box.currentIndexChanged.connect(self._refresh_overlay)
@@ -104,6 +108,7 @@ class GraphPage(QWidget):
         for widget in (self.search_box, self.match_label, self.op_box, fit, zoom):
             bar.addWidget(widget)
         bar.addWidget(self.overlay_box)
+        bar.addWidget(self.swap_button)
         bar.addWidget(self.legend, 1)
         self.note_label = QLabel(note, self)
         self.note_label.setStyleSheet("color: #8a5a00;")
@@ -118,6 +123,14 @@ class GraphPage(QWidget):
         column.addLayout(bar)
         column.addWidget(self.note_label)
         column.addWidget(splitter, 1)
+
+    def _fill_ops(self) -> None:
+        self._op_counts = Counter(n.op_type for n in self.graph.nodes).most_common()
+        self.op_box.blockSignals(True)
+        self.op_box.clear()
+        self.op_box.addItems([NO_HIGHLIGHT, *[f"{op} ({n:,})" for op, n in self._op_counts]])
+        self.op_box.blockSignals(False)
+        self._highlight_op = None
 
     @property
     def scene(self) -> GraphScene:
@@ -294,11 +307,48 @@ class GraphPage(QWidget):
                 worst[item] = max(worst[item], error)
         return worst
 
-    def set_diff(self, diff: GraphDiff, side: str = "before") -> None:
-        """Colour nodes by how ``diff`` changed them; this page shows the ``side`` graph."""
-        self.diff = (diff, side)
+    def set_diff(self, diff: GraphDiff, other_file: str) -> None:
+        """Colour nodes by how ``diff`` (this graph → the one in ``other_file``) changed
+        them; the swap button shows the other graph where this one was being looked at."""
+        other, expanded, layout = load_graph_file(other_file)
+        self.sides = {
+            "before": self.scene,
+            "after": GraphScene.from_parts(other, expanded, layout),
+        }
+        self.diff = (diff, "before")
+        self.swap_button.show()
         self.overlay_box.setCurrentIndex(OVERLAYS.index("Diff"))
         self._refresh_overlay()
+
+    def swap_sides(self) -> str:
+        """Show the other graph of the diff, centred on the counterpart of the box at the
+        centre of the window; returns the side now shown."""
+        diff, side = self.diff
+        other = "after" if side == "before" else "before"
+        vp = self.canvas.viewport
+        anchor = self._item_near(vp.cx, vp.cy)
+        name = self.scene.view.key[anchor] if anchor >= 0 else ""
+        pairs = {
+            (c.before if side == "before" else c.after): (c.after if side == "before" else c.before)
+            for c in diff.changes
+        }
+        self.sides[side] = self.scene
+        scene = self.sides[other]
+        self.graph, self.scopes, self.diff = scene.graph, all_scopes(scene.graph), (diff, other)
+        self._fill_ops()
+        self._show(scene)
+        target = scene.node_index.get(pairs.get(name) or "")
+        if target is not None:
+            item = scene.item_of_node(target)
+            vp.set_view(float(scene.layout.x[item]), float(scene.layout.y[item]), vp.scale)
+        self.swap_button.setText("Show first graph" if other == "after" else "Show second graph")
+        return other
+
+    def _item_near(self, x: float, y: float) -> int:
+        scene = self.scene
+        if scene.view.items == 0:
+            return -1
+        return int(np.argmin(np.hypot(scene.layout.x - x, scene.layout.y - y)))
 
     def item_times(self) -> np.ndarray:
         """Self time per shown item (a scope sums its nodes)."""

@@ -183,9 +183,10 @@ class GraphTab(QWidget):
         self._submit(spec, self._diffed)
 
     def _diffed(self, result: Any) -> None:
-        other, _, _ = load_graph_file(_typed(result, GraphResult).graph_file)
+        graph_file = _typed(result, GraphResult).graph_file
+        other, _, _ = load_graph_file(graph_file)
         if self.page is not None:
-            self.page.set_diff(diff_graphs(self.page.graph, other), "before")
+            self.page.set_diff(diff_graphs(self.page.graph, other), graph_file)
 
     def _request_stats(self, tensor: str) -> None:
         spec = JobSpec(STATS_JOB, {"path": self.path, "tensor": tensor}, title=f"Weights {tensor}")

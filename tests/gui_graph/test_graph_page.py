@@ -155,14 +155,36 @@ def _cnn_inputs() -> dict:
     return {"input": np.random.default_rng(0).standard_normal((1, 3, 16, 16), np.float32)}
 
 
-def test_diff_overlay_colours_changes(make_page, scoped_onnx):
-    from opscope.backend.graph.diff import diff_graphs
+def test_diff_overlay_and_the_swap_between_graphs(qtbot, make_page, cnn_onnx, tmp_path):
+    from onnxruntime.quantization import quantize_dynamic
 
-    page = make_page(scoped_onnx)
-    page.set_diff(diff_graphs(page.graph, page.graph))
+    from opscope.backend.graph.diff import diff_graphs
+    from opscope.backend.graph.files import load_graph_file
+    from opscope.backend.graph.jobs import graph_job
+
+    int8 = tmp_path / "int8.onnx"
+    quantize_dynamic(str(cnn_onnx), str(int8))
+    page = make_page(cnn_onnx)
+    other_file = graph_job({"path": str(int8)}, lambda f, m: None)["graph_file"]
+    other = load_graph_file(other_file)[0]
+    diff = diff_graphs(page.graph, other)
+    page.set_diff(diff, other_file)
     overlay = page.canvas.style_state.overlay
-    assert overlay is not None and "kept" in page.legend.text()
-    assert set(overlay.level[page.scene.view.kind == NODE].tolist()) == {0}  # all kept
+    assert overlay is not None and "quantized" in page.legend.text()
+    assert len(set(overlay.level.tolist())) > 1  # kept and changed boxes differ
+    conv = next(i for i, n in enumerate(page.graph.nodes) if n.op_type == "Conv")
+    item = page.scene.item_of_node(conv)
+    page.canvas.viewport.set_view(
+        float(page.scene.layout.x[item]), float(page.scene.layout.y[item]), 1.0
+    )
+    assert page.swap_sides() == "after"
+    assert page.graph is page.scene.graph and len(page.graph.nodes) == len(other.nodes)
+    counterpart = next(
+        c.after for c in diff.changes if c.before == page.sides["before"].graph.nodes[conv].name
+    )
+    centre = page.scene.item_of_node(page.scene.node_index[counterpart])
+    assert page.canvas.viewport.cx == page.scene.layout.x[centre]
+    assert page.swap_sides() == "before"
 
 
 def test_quantization_error_overlay_shows_the_worst_per_box(make_page, wide_onnx):
