@@ -122,6 +122,14 @@ def _param_name(key: str) -> str:
     return key.split(":", 1)[1] if key.startswith(("arg:", "aux:")) else key
 
 
+def _producer(graph: dict[str, Any]) -> str:
+    """``MXNet 1.9.1`` from the packed ``mxnet_version`` attribute (10901)."""
+    version = graph.get("attrs", {}).get("mxnet_version", [None, None])[1]
+    if not isinstance(version, int) or version <= 0:
+        return "MXNet"
+    return f"MXNet {version // 10000}.{version // 100 % 100}.{version % 100}"
+
+
 class MXNetAdapter(ModelAdapter):
     """An exported MXNet symbol and its parameters, run as a ``SymbolBlock``."""
 
@@ -156,11 +164,14 @@ class MXNetAdapter(ModelAdapter):
 
     def summary(self) -> GraphSummary:
         nodes = self.graph["nodes"]
+        # Weights and inputs are ``null`` nodes in MXNet: counted as variables and
+        # placeholders below, like an ONNX graph's initializers and inputs, not as ops.
         op_nodes = [
             OpNode(
                 n["name"], n["op"], tuple(nodes[i[0]]["name"] for i in n["inputs"]), (n["name"],)
             )
             for n in nodes
+            if n["op"] != "null"
         ]
         summary = GraphSummary(format=self.format)
         heads = [nodes[h[0]]["name"] for h in self.graph["heads"]]
@@ -176,8 +187,7 @@ class MXNetAdapter(ModelAdapter):
         summary.inputs = [s.info for s in self.input_specs()]
         summary.outputs = [TensorInfo(n, "float32", None) for n in self.output_names()]
         summary.size_bytes = path_size(self.symbol_path, self.params_path)
-        version = self.graph.get("attrs", {}).get("mxnet_version", [None, None])[1]
-        summary.producer = f"MXNet {version}" if version else "MXNet"
+        summary.producer = _producer(self.graph)
         return summary
 
     def input_specs(self) -> list[InputSpec]:

@@ -168,15 +168,14 @@ def test_dynamo_error_is_one_clean_line(torchvision_files: dict[str, Path]) -> N
     assert not line.endswith("Next steps:")
 
 
-def test_cli_prints_no_torch_log(transformer_programs: dict[str, Path], tmp_path: Path) -> None:
+def test_torch_logs_reach_no_one(
+    transformer_programs: dict[str, Path], tmp_path: Path, capfd: pytest.CaptureFixture[str]
+) -> None:
     """torch.export.load logs a traceback as a warning before it fails; none reaches the
-    user, on success or on failure."""
-    good = subprocess.run(
-        [sys.executable, "-m", "opscope", "inspect", str(transformer_programs["gpt2"])],
-        capture_output=True,
-        text=True,
-    )
-    assert good.returncode == 0 and good.stderr == "" and "last_hidden_state" in good.stdout
+    user, on success or on failure (then the CLI prints one line)."""
+    capfd.readouterr()
+    assert inspect_model(transformer_programs["gpt2"]).outputs[0].name == "last_hidden_state"
+    assert capfd.readouterr().err == ""
     broken = tmp_path / "broken.pt2"
     with (
         zipfile.ZipFile(transformer_programs["bert"]) as source,
@@ -184,9 +183,8 @@ def test_cli_prints_no_torch_log(transformer_programs: dict[str, Path], tmp_path
     ):
         for item in source.infolist():
             data = source.read(item)
-            target.writestr(
-                item, data[: len(data) // 2] if item.filename.endswith(".json") else data
-            )
+            cut = item.filename.endswith(".json")
+            target.writestr(item, data[: len(data) // 2] if cut else data)
     bad = subprocess.run(
         [sys.executable, "-m", "opscope", "inspect", str(broken)], capture_output=True, text=True
     )
@@ -197,16 +195,15 @@ def test_cli_prints_no_torch_log(transformer_programs: dict[str, Path], tmp_path
 # --- keras ---------------------------------------------------------------------------------
 
 
-@pytest.mark.parametrize("saved_as", ["keras", "savedmodel"])
-def test_keras_application_converts(folder: Path, saved_as: str) -> None:
-    model = real.keras_application("MobileNetV3Small")
-    if saved_as == "keras":
-        path = real.save_keras(model, folder / "mobilenet.keras")
-    else:
-        path = real.save_savedmodel(model, folder / "mobilenet_savedmodel")
-    report = _convert(path, folder / f"keras_{saved_as}.onnx")
-    assert report["verify"]["passed"]
-    assert report["inputs"][0]["shape"] == [2, real.IMAGE, real.IMAGE, 3]
+def test_keras_application_converts_as_keras_and_savedmodel(folder: Path) -> None:
+    model = real.keras_application("MobileNet")
+    for path in (
+        real.save_keras(model, folder / "mobilenet.keras"),
+        real.save_savedmodel(model, folder / "mobilenet_savedmodel"),
+    ):
+        report = _convert(path, folder / f"{path.name}.onnx")
+        assert report["verify"]["passed"], path.name
+        assert report["inputs"][0]["shape"] == [2, real.IMAGE, real.IMAGE, 3]
 
 
 # --- optimize --------------------------------------------------------------------------------
@@ -223,12 +220,11 @@ def test_bert_program_optimizes_automatically(
     assert len(chosen) == 1 and chosen[0]["passed"] and report["verify"]["passed"]
 
 
-@pytest.mark.parametrize("method", ["entropy", "percentile"])
 def test_static_int8_calibrates_masked_attention(
-    transformer_programs: dict[str, Path], tmp_path: Path, method: str
+    transformer_programs: dict[str, Path], tmp_path: Path
 ) -> None:
     """Masked attention scores hold -inf; calibration ranges are taken over finite values."""
-    options = OptimizeOptions(quantize="static", method=method, tolerance=10.0, runs=3, warmup=1)
+    options = OptimizeOptions(quantize="static", method="entropy", tolerance=10.0, runs=3)
     report = optimize_model(
         transformer_programs["distilbert"], tmp_path / "int8.onnx", options, ignore_progress
     )
