@@ -182,11 +182,13 @@ def auto_optimize(
     for c in candidates:
         c.latency = stats.get(c.name)
     best = choose(candidates, stats["input"].p50, reference.adapter.format == "onnx")
+    int8_retry.explain_chosen(best, context)
     final = best
     if best.runtime == ONNXRUNTIME:
         progress(Step.AUTO, 0.85, f"trying ORT level all on {best.name}")
         final = _try_ort_all(best, reference, options, batch, stats)
     if final is not best:
+        final.worst_nodes = best.worst_nodes
         candidates.append(final)
     final.chosen = True
     mark_pareto(candidates)

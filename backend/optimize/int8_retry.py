@@ -3,8 +3,9 @@ with the worst nodes kept in float when a candidate misses the tolerance.
 
 onnxruntime's quantizer tells nobody which layers lost the accuracy; people who find them
 with its debugging tools then do not know what to do with them. Here the answer is built
-in: the report lists each static INT8 candidate's worst nodes, and a failing INT8
-candidate is rebuilt once without them (and the report says so, and whether it passed).
+in: the report lists the worst nodes of every INT8 candidate that missed the tolerance and
+of an INT8 model that was chosen, and a failing INT8 candidate is rebuilt once without them
+(the report says so, and whether that passed).
 NNCF models have no per-node outputs to compare, so an NNCF retry excludes the worst nodes
 of onnxruntime's static INT8 of the same model.
 """
@@ -90,14 +91,24 @@ def _nncf_retry(
 
 def _worst_of_static_int8(context: Candidates, options: OptimizeOptions) -> list[str]:
     """The worst nodes of onnxruntime's static INT8 of the model: of a candidate already
-    explained, or of a MinMax one built for the purpose (under ``--runtime openvino``)."""
-    for c in context.all:
-        if _is_static(c) and c.worst_nodes:
+    explained, else of the first static one, else of a MinMax one built for the purpose
+    (under ``--runtime openvino`` there is none)."""
+    static = [c for c in context.all if _is_static(c)]
+    for c in static:
+        if c.worst_nodes:
             return [n for row in c.worst_nodes if row["contribution"] > 0 for n in row["nodes"]]
-    probe = extend(
-        context.pre, "int8-static-probe", [static_step(options, "minmax", context.batches)]
-    )
+    if static:
+        return explain(static[0], context)
+    step = static_step(options, "minmax", context.batches)
+    probe = extend(context.pre, "int8-static-probe", [step])
     return explain(probe, context) if probe.usable else []
+
+
+def explain_chosen(chosen: Candidate, context: Candidates) -> None:
+    """The report lists the chosen INT8 model's worst nodes (onnxruntime's; an NNCF model
+    has no per-node outputs to compare)."""
+    if chosen.runtime == ONNXRUNTIME and chosen.precision == "int8" and not chosen.worst_nodes:
+        explain(chosen, context)
 
 
 def _note(candidate: Candidate, retry: Candidate, nodes: list[str]) -> str:
@@ -117,16 +128,15 @@ def _miss(candidate: Candidate) -> str:
 
 
 def retry_int8(context: Candidates, options: OptimizeOptions, notes: list[str]) -> list[Candidate]:
-    """Explain every static INT8 candidate; retry each failing INT8 candidate once with its
-    worst nodes in float. Returns the retries; ``notes`` get one line per retry."""
+    """Retry each INT8 candidate that missed the tolerance once, with its worst nodes in
+    float (its own, or for NNCF onnxruntime's static INT8's). Returns the retries;
+    ``notes`` get one line per retry."""
     retries = []
     for candidate in list(context.all):
-        if _is_static(candidate):
-            worst = explain(candidate, context)
         if candidate.precision != "int8" or candidate.passed or not candidate.usable:
             continue
         if candidate.runtime == ONNXRUNTIME:
-            worst = worst if _is_static(candidate) else explain(candidate, context)
+            worst = explain(candidate, context)
             retry = _ort_retry(candidate, context, options, worst) if worst else None
         else:
             worst = _worst_of_static_int8(context, options)
