@@ -229,3 +229,35 @@ def test_static_int8_calibrates_masked_attention(
         transformer_programs["distilbert"], tmp_path / "int8.onnx", options, ignore_progress
     )
     assert any(step["name"] == "int8-static" for step in report["steps"])
+
+
+class Pair:
+    """An output type of the user's own code, which the opening process does not have."""
+
+    def __init__(self, first: object, second: object) -> None:
+        self.first, self.second = first, second
+
+
+def test_program_returning_an_unknown_class_says_what_to_change(tmp_path: Path) -> None:
+    import torch
+    from torch.utils import _pytree as pytree
+
+    class ReturnsPair(torch.nn.Module):
+        def forward(self, x: torch.Tensor) -> Pair:
+            return Pair(x + 1, x * 2)
+
+    pytree.register_pytree_node(
+        Pair,
+        lambda pair: ([pair.first, pair.second], "pair"),
+        lambda values, context: Pair(*values),
+        serialized_type_name="user_code.Pair",
+        to_dumpable_context=lambda context: context,
+        from_dumpable_context=lambda text: text,
+    )
+    try:
+        path = real.save_program(ReturnsPair(), (torch.randn(2, 3),), tmp_path / "pair.pt2")
+    finally:
+        pytree._deregister_pytree_node(Pair)  # as in a process without the user's code
+    with pytest.raises(OpscopeError, match=r"user_code\.Pair.*return_dict=False") as caught:
+        inspect_model(path)
+    assert "\n" not in str(caught.value)
