@@ -2,7 +2,8 @@
 
 Optimizers rename little and rewire much, so nodes are matched in three passes:
 
-1. by name (exporters and onnxruntime keep names of nodes they leave alone);
+1. by name (exporters and onnxruntime keep names of nodes they leave alone), then a node
+   to the integer op onnxruntime's quantizer named after it (``MatMul_3_quant``);
 2. by an output tensor (a fused node writes the tensor the last node of its pattern wrote:
    Conv + Relu → FusedConv produces Relu's output);
 3. by structure: same op type reading tensors from nodes already matched to each other.
@@ -24,6 +25,7 @@ from opscope.backend.graph.model import GraphNode, ModelGraph
 from opscope.backend.summary import is_quant_op
 
 KINDS = ("kept", "removed", "added", "fused", "quantized")
+QUANT_SUFFIX = "_quant"
 
 
 class NodeChange(msgspec.Struct, frozen=True):
@@ -64,6 +66,7 @@ def diff_graphs(first: ModelGraph, second: ModelGraph) -> GraphDiff:
         if other is not None:
             matched[node.name], kinds[node.name] = other.name, _pair_kind(node, other)
     taken = set(matched.values())
+    _match_quantized(first, second, matched, kinds, taken)
     writer = {t: n for n in second.nodes for t in n.outputs}
     absorbed: dict[str, str] = {}
     for node in first.nodes:
@@ -81,6 +84,20 @@ def diff_graphs(first: ModelGraph, second: ModelGraph) -> GraphDiff:
             taken.add(other.name)
     _match_structure(first, second, matched, kinds, taken)
     return _collect(first, second, matched, kinds, absorbed)
+
+
+def _match_quantized(first, second, matched, kinds, taken) -> None:
+    """onnxruntime's quantizers name a node's integer replacement after it
+    (``/fc/MatMul`` → ``/fc/MatMul_quant``, a MatMulInteger)."""
+    replacement = {}
+    for node in second.nodes:
+        if is_quant_op(node.op_type) and QUANT_SUFFIX in node.name and node.name not in taken:
+            replacement.setdefault(node.name.rsplit(QUANT_SUFFIX, 1)[0], node.name)
+    for node in first.nodes:
+        other = replacement.get(node.name)
+        if node.name not in matched and other is not None and other not in taken:
+            matched[node.name], kinds[node.name] = other, "quantized"
+            taken.add(other)
 
 
 def _match_structure(first, second, matched, kinds, taken) -> None:

@@ -67,7 +67,6 @@ def _shown_scope(scope: str, expanded: set[str]) -> str | None:
 
 def build_view(graph: ModelGraph, expanded: Iterable[str]) -> GraphView:
     expanded = set(expanded)
-    sizes = all_scopes(graph)
     kind: list[int] = []
     label: list[str] = []
     key: list[str] = []

@@ -16,6 +16,7 @@ from PySide6.QtGui import QColor
 
 TIME_LEVELS = 12
 NO_DATA = -1
+NO_DATA_COLOR = QColor(225, 225, 225)  # boxes without a value
 DIFF_COLORS = {
     "kept": QColor(205, 210, 218),
     "added": QColor(60, 170, 90),

@@ -18,6 +18,7 @@ from PySide6.QtWidgets import (
     QLabel,
     QLineEdit,
     QPushButton,
+    QSizePolicy,
     QSplitter,
     QVBoxLayout,
     QWidget,
@@ -29,7 +30,13 @@ from opscope.backend.graph.model import ModelGraph
 from opscope.backend.graph.view import SCOPE, all_scopes
 from opscope.gui.graph.canvas import GraphCanvas
 from opscope.gui.graph.details import NodeDetails
-from opscope.gui.graph.overlay import Overlay, diff_overlay, error_overlay, time_overlay
+from opscope.gui.graph.overlay import (
+    NO_DATA_COLOR,
+    Overlay,
+    diff_overlay,
+    error_overlay,
+    time_overlay,
+)
 from opscope.gui.graph.scene import GraphScene
 from opscope.gui.graph.search import SearchCursor
 
@@ -103,7 +110,9 @@ class GraphPage(QWidget):
         fit.clicked.connect(self.fit)
         zoom = QPushButton("Zoom to selection", self)
         zoom.clicked.connect(self.zoom_to_selection)
-        self.search_box.setMinimumWidth(360)
+        self.search_box.setMinimumWidth(260)
+        # the legend must never widen the window: its text is cut instead
+        self.legend.setSizePolicy(QSizePolicy.Policy.Ignored, QSizePolicy.Policy.Preferred)
         self.bar = bar = QHBoxLayout()
         for widget in (self.search_box, self.match_label, self.op_box, fit, zoom):
             bar.addWidget(widget)

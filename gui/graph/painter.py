@@ -21,7 +21,7 @@ from PySide6.QtGui import QColor, QFont, QFontMetrics, QPainter, QPen
 from opscope.backend.graph.svg import shape_text
 from opscope.backend.graph.view import INPUT, OUTPUT, SCOPE
 from opscope.gui.graph.drawing import clip_lines, draw_lines
-from opscope.gui.graph.overlay import NO_DATA, Overlay
+from opscope.gui.graph.overlay import NO_DATA, NO_DATA_COLOR, Overlay
 from opscope.gui.graph.scene import GraphScene
 from opscope.gui.graph.viewport import GraphViewport
 from opscope.gui.timeline.colors import op_color, text_color
@@ -32,7 +32,6 @@ EDGE = QColor(110, 118, 130)
 LONG_EDGE = QColor(150, 156, 166)  # opaque: translucent lines are ~10x slower to draw
 SCOPE_FILL = QColor(214, 220, 230)
 IO_FILL = QColor(255, 255, 255)
-NO_DATA_FILL = QColor(225, 225, 225)
 OUTLINE = QColor(60, 60, 60)
 HIGHLIGHT = QColor(255, 120, 0)
 SELECTED = QColor(0, 0, 0)
@@ -91,7 +90,7 @@ class GraphPainter:
             keys = np.where(levels == NO_DATA, len(overlay.palette), levels)
             return (
                 keys,
-                lambda key: overlay.palette[key] if key < len(overlay.palette) else NO_DATA_FILL,
+                lambda key: overlay.palette[key] if key < len(overlay.palette) else NO_DATA_COLOR,
             )
         kinds = scene.view.kind[items]
         keys = np.where(kinds == SCOPE, -1, scene.op_id[items])
