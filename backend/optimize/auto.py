@@ -198,6 +198,7 @@ def auto_optimize(
         set(_warnings_of(chain.warnings, final))
         | set(slower_note(reference.adapter.format, final.latency, stats["input"]))
         | set(_openvino_slower_note(options, reference, final, stats["input"]))
+        | set(openvino_candidates.static_note(final))
     )
     progress(Step.AUTO, 1.0, f"chose {final.name} ({final.runtime} {final.precision})")
     rows = [c.to_dict() for c in candidates]

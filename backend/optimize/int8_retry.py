@@ -135,6 +135,8 @@ def retry_int8(context: Candidates, options: OptimizeOptions, notes: list[str]) 
     for candidate in list(context.all):
         if candidate.precision != "int8" or candidate.passed or not candidate.usable:
             continue
+        if candidate.name.endswith(openvino_candidates.STATIC_SUFFIX):
+            continue  # a fixed-shape copy of a model that passed
         if candidate.runtime == ONNXRUNTIME:
             worst = explain(candidate, context)
             retry = _ort_retry(candidate, context, options, worst) if worst else None

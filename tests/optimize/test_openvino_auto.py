@@ -57,6 +57,10 @@ def test_any_runtime_verifies_openvino_fp32_and_int8(cnn_onnx: Path, tmp_path: P
     rows = {c["name"]: c for c in report["candidates"]}
     assert rows["openvino-fp32"]["runtime"] == "openvino"
     assert rows["openvino-fp32"]["passed"] and rows["openvino-fp32"]["latency_ms_p50"] > 0
+    static = rows["openvino-fp32-static"]  # the input's batch axis is dynamic
+    assert static["passed"] and static["runtime"] == "openvino"
+    if static["chosen"]:
+        assert any("takes inputs of these shapes only" in n for n in report["notes"])
     nncf = rows["openvino-int8-nncf"]
     assert nncf["precision"] == "int8" and nncf["max_abs_diff"] is not None and not nncf["error"]
     assert rows["int8-static-minmax"]["precision"] == "int8"
