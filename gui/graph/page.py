@@ -392,6 +392,10 @@ class GraphPage(QWidget):
         overlay: Overlay | None = None
         if choice == "Measured time" and self.times:
             overlay = time_overlay(self.item_times())
+            outside = sum(1 for name in self.times if name not in self.scene.node_index)
+            if outside:  # onnxruntime's own rewrites (fused or layout nodes) ran instead
+                note = f"grey: not run as such ({outside} runtime nodes are not in this graph)"
+                overlay.legend.append((NO_DATA_COLOR, note))
         elif choice == "Quantization error" and self.errors:
             overlay = error_overlay(self.item_errors())
         elif choice == "Diff" and self.diff is not None:
@@ -399,9 +403,7 @@ class GraphPage(QWidget):
         self.canvas.style_state.overlay = overlay
         self.legend.setText(_legend_html(overlay) if overlay else "")
         if choice != OVERLAYS[0] and overlay is None:
-            self.legend.setText(
-                "nothing measured yet" if choice == "Measured time" else "no diff yet"
-            )
+            self.legend.setText(MISSING[choice])
         self.canvas.update()
 
     def shown_scopes(self) -> list[str]:
