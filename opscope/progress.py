@@ -67,6 +67,10 @@ def ignore_progress(step: Step, fraction: float, message: str) -> None:
     """A progress sink for callers that do not show progress."""
 
 
+def ignore_fraction(fraction: float, message: str) -> None:
+    """A :data:`FractionProgress` sink for callers that do not show progress."""
+
+
 class StepPlan:
     """The overall fraction of a job from its steps' own fractions.
 

@@ -21,6 +21,7 @@ from opscope.backend.optimize.bench import measure_budgeted
 from opscope.backend.optimize.chain import Chain, proto_step
 from opscope.backend.optimize.manual import manual_steps
 from opscope.backend.optimize.outputs import write_outputs
+from opscope.backend.optimize.quantize import GENERATED_CALIBRATION_WARNING
 from opscope.backend.optimize.reference import (
     Reference,
     ReferenceSettings,
@@ -56,6 +57,8 @@ def keep_input_if_slower(chain: Chain, latency: dict, candidates: list[dict]):
     )
     chain.steps.clear()
     chain.current = chain.reference.onnx_path
+    # the input itself is handed back: no calibration went into it
+    chain.warnings[:] = [w for w in chain.warnings if w != GENERATED_CALIBRATION_WARNING]
     for row in candidates:
         row["chosen"] = row["name"] == "input"
     return chain.current, {"original": original, "optimized": original}

@@ -63,15 +63,19 @@ def pre_process(source: Path, target: Path) -> None:
     """``quant_pre_process``: shape inference and fusions the quantizer relies on.
 
     Symbolic shape inference fails on some graphs (unknown contrib ops, odd shapes); ONNX's
-    own shape inference is then enough for the quantizer, so that is the fallback.
+    own shape inference is then enough for the quantizer, so that is the fallback. When it
+    fails it first writes ``sym_shape_infer_temp.onnx`` into the working folder, so it runs
+    in the target's (private) folder, never in the folder opscope was started from.
     """
     from onnxruntime.quantization.shape_inference import quant_pre_process
 
-    try:
-        quant_pre_process(str(source), str(target))
-    except Exception:
-        with user_errors("quantization pre-processing failed"):
-            quant_pre_process(str(source), str(target), skip_symbolic_shape=True)
+    source, target = source.resolve(), target.resolve()
+    with contextlib.chdir(target.parent):
+        try:
+            quant_pre_process(str(source), str(target))
+        except Exception:
+            with user_errors("quantization pre-processing failed"):
+                quant_pre_process(str(source), str(target), skip_symbolic_shape=True)
 
 
 def _op_types(registry_keys: Sequence[str], excluded: Sequence[str]) -> list[str] | None:
