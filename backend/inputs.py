@@ -9,12 +9,12 @@ from __future__ import annotations
 
 import re
 from collections.abc import Sequence
-from dataclasses import replace
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 import numpy as np
 
-from opscope.backend.models.base import InputSpec
+from opscope.backend.summary import TensorInfo
 from opscope.errors import OpscopeError
 
 DEFAULT_BATCH = 2
@@ -23,6 +23,28 @@ DEFAULT_IMAGE_SIZE = 224
 DEFAULT_INT_HIGH = 10
 MASK_NAME = re.compile(r"mask", re.IGNORECASE)
 POSITION_NAME = re.compile(r"position_ids|pos_ids", re.IGNORECASE)
+
+
+@dataclass(frozen=True)
+class InputSpec:
+    """A model input and the range valid values come from.
+
+    ``high`` bounds integer inputs that index something (token ids below an embedding's
+    vocabulary size), so generated inputs are ones the model can actually take.
+    ``max_length`` is the longest sequence the model takes (its position table's rows),
+    which caps the size generated for a dynamic sequence axis.
+    """
+
+    name: str
+    dtype: str
+    shape: tuple[int | str | None, ...] | None
+    low: float = 0.0
+    high: float | None = None
+    max_length: int | None = None
+
+    @property
+    def info(self) -> TensorInfo:
+        return TensorInfo(self.name, self.dtype, self.shape)
 
 
 def dynamic_size(spec: InputSpec, axis: int) -> int:

@@ -19,30 +19,9 @@ from pathlib import Path
 
 import numpy as np
 
-from opscope.backend.summary import GraphSummary, TensorInfo
+from opscope.backend.inputs import InputSpec
+from opscope.backend.summary import GraphSummary
 from opscope.errors import OpscopeError
-
-
-@dataclass(frozen=True)
-class InputSpec:
-    """A model input and the range valid values come from.
-
-    ``high`` bounds integer inputs that index something (token ids below an embedding's
-    vocabulary size), so generated inputs are ones the model can actually take.
-    ``max_length`` is the longest sequence the model takes (its position table's rows),
-    which caps the size generated for a dynamic sequence axis.
-    """
-
-    name: str
-    dtype: str
-    shape: tuple[int | str | None, ...] | None
-    low: float = 0.0
-    high: float | None = None
-    max_length: int | None = None
-
-    @property
-    def info(self) -> TensorInfo:
-        return TensorInfo(self.name, self.dtype, self.shape)
 
 
 @dataclass(frozen=True)
