@@ -1,8 +1,9 @@
 """MXNet symbols as a :class:`ModelGraph`, read from the symbol JSON itself.
 
-Every symbol node is a node, ``null`` ones (inputs and weights) too, as in MXNet's own node
-list. Output ``i`` of node ``n`` is the tensor ``n_output`` / ``n_output{i}`` (MXNet's names);
-a ``null`` node's output is its own name. The symbol records shapes only as ``__shape__``.
+Every operator of the symbol is a node; its ``null`` nodes are what the summary counts them
+as: inputs (graph inputs here) and weights (initializers). Output ``i`` of node ``n`` is the
+tensor ``n_output`` / ``n_output{i}`` (MXNet's names); a ``null`` node's tensor is its own
+name. The symbol records shapes only as ``__shape__``.
 """
 
 from __future__ import annotations
@@ -40,6 +41,8 @@ def mxnet_graph(adapter: ModelAdapter) -> ModelGraph:
     nodes = []
     types: dict[str, tuple[Shape, str | None]] = {}
     for node_id, node in enumerate(raw):
+        if node["op"] == "null":
+            continue
         outputs = [_tensor(raw, node_id, i) for i in sorted(outputs_of.get(node_id, {0}))]
         attrs = {k: str(v) for k, v in (node.get("attrs") or {}).items()}
         if "__shape__" in attrs:
@@ -55,6 +58,11 @@ def mxnet_graph(adapter: ModelAdapter) -> ModelGraph:
             )
         )
     outputs = [_tensor(raw, h[0], h[1]) for h in symbol["heads"]]
+    inputs = [n["name"] for n in raw if n["op"] == "null" and n["name"] not in adapter.params]
+    for node in raw:
+        shape = (node.get("attrs") or {}).get("__shape__")
+        if node["op"] == "null" and shape:
+            types[node["name"]] = (_shape(shape), "float32")
     initializers = [
         Initializer(
             name=name,
@@ -69,8 +77,8 @@ def mxnet_graph(adapter: ModelAdapter) -> ModelGraph:
         native=True,
         note="the MXNet symbol records no tensor shapes",
         nodes=nodes,
-        edges=tensor_edges(nodes, [], outputs, types),
-        inputs=[],
+        edges=tensor_edges(nodes, inputs, outputs, types),
+        inputs=inputs,
         outputs=outputs,
         initializers=initializers,
     )

@@ -76,8 +76,13 @@ def test_savedmodel_graph(savedmodel_ranker):
 def test_mxnet_nodes_are_the_symbols_nodes(mxnet_cnn):
     graph = _same_as_summary(mxnet_cnn)
     symbol = json.loads(mxnet_cnn.read_text())
-    assert [n.name for n in graph.nodes] == [n["name"] for n in symbol["nodes"]]
+    operators = [n for n in symbol["nodes"] if n["op"] != "null"]
+    assert [n.name for n in graph.nodes] == [n["name"] for n in operators]
     weights = {i.name for i in graph.initializers}
+    nulls = {n["name"] for n in symbol["nodes"] if n["op"] == "null"}
     assert any(name.endswith("weight") for name in weights)
+    assert set(graph.inputs) == nulls - weights == {"data"}
+    first = next(n for n in graph.nodes if "data" in n.inputs)
+    assert any(e.src == "data" and e.dst == first.name for e in graph.edges)
     head = symbol["nodes"][symbol["heads"][0][0]]["name"]
     assert graph.outputs == [f"{head}_output"]

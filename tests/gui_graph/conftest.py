@@ -11,8 +11,6 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "graph"))
 
 from real_models import *  # noqa: E402, F403 - the graph tests' real models
 
-SETTLE_MS = 300_000
-
 
 def _ignore(fraction: float, message: str) -> None:
     pass
