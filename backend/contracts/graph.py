@@ -21,6 +21,7 @@ class TensorStats(msgspec.Struct, frozen=True, kw_only=True):
 class GraphParams(Contract):
     path: str  # the model (file or SavedModel folder)
     expanded: list[str] | None = None  # open scopes; None: the view a model opens with
+    converted: bool = False  # the graph of the model converted to ONNX, not the native one
 
 
 class GraphResult(Contract):

@@ -46,7 +46,7 @@ def run_graph(args: argparse.Namespace) -> int:
         if target.suffix.lower() not in IMAGE_SUFFIXES:
             raise OpscopeError(f"-o {target.name}: the picture must be .svg or .png")
         check_output_path(args.model, target)
-    graph = extract_graph(args.model, _ignore)
+    graph = extract_graph(args.model, _ignore, args.converted)
     if target is not None:
         expanded = initial_expanded(graph) if args.collapsed else set(all_scopes(graph))
         view = build_view(graph, expanded)
@@ -69,5 +69,10 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         "--collapsed",
         action="store_true",
         help="draw scopes collapsed as the window opens them (default: every node)",
+    )
+    parser.add_argument(
+        "--converted",
+        action="store_true",
+        help="the graph of the model converted to ONNX (what onnxruntime runs), not the native one",
     )
     parser.set_defaults(run=run_graph)

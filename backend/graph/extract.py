@@ -1,5 +1,6 @@
 """Open a model and lower it to a :class:`ModelGraph`: natively where opscope's adapter walks
-the format's own graph, otherwise through the converted ONNX (with a note saying so)."""
+the format's own graph, otherwise (or when asked: the graph onnxruntime would run) through
+the model converted to ONNX, with a note saying so."""
 
 from __future__ import annotations
 
@@ -9,7 +10,7 @@ from pathlib import Path
 
 from opscope.backend.graph.model import ModelGraph
 from opscope.backend.graph.onnx_graph import graph_of_model, onnx_graph
-from opscope.backend.inspect import open_for
+from opscope.backend.models import open_for
 from opscope.backend.models.base import ModelAdapter, quiet_native_output
 from opscope.errors import OpscopeError
 
@@ -51,15 +52,20 @@ def _fields(graph: ModelGraph) -> dict:
     return {name: getattr(graph, name) for name in graph.__struct_fields__}
 
 
-def extract_graph(path: str | Path, progress: Progress) -> ModelGraph:
-    """The graph of the model at ``path``; a failure is one line about the user's file."""
+def extract_graph(path: str | Path, progress: Progress, converted: bool = False) -> ModelGraph:
+    """The graph of the model at ``path`` (``converted``: of the model converted to ONNX);
+    a failure is one line about the user's file."""
     path = Path(path)
     progress(0.05, f"opening {path.name}")
     adapter = open_for(path)
     progress(0.3, "reading the graph")
     try:
         with quiet_native_output():
-            graph = onnx_graph(adapter) if adapter.format == "onnx" else _native(adapter)
+            if adapter.format == "onnx":
+                return onnx_graph(adapter)
+            if converted:
+                return _converted(adapter, "asked for")
+            graph = _native(adapter)
             if graph is None:
                 graph = _converted(adapter, f"opscope does not walk {adapter.format} graphs")
     except OpscopeError as exc:

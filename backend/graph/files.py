@@ -44,8 +44,9 @@ class GraphFile(msgspec.Struct, frozen=True, kw_only=True):
     layout: dict[str, Array]
 
 
-def graph_file_path(source: str) -> Path:
-    digest = hashlib.sha1(str(Path(source).resolve()).encode()).hexdigest()[:16]
+def graph_file_path(source: str, variant: str = "") -> Path:
+    """Where the graph job writes the graph of ``source`` (``variant``: native, converted)."""
+    digest = hashlib.sha1(f"{Path(source).resolve()}\0{variant}".encode()).hexdigest()[:16]
     folder = cache_dir("graphs")
     trim_cache(folder, CACHE_BUDGET_BYTES)
     return folder / f"{Path(source).stem}-{digest}.msgpack"

@@ -25,14 +25,14 @@ Progress = Callable[[float, str], None]
 def graph_job(params: GraphParams | dict[str, Any], progress: Progress) -> dict[str, Any]:
     """Job ``model_graph``: the graph and the layout of the view it opens with, as a file."""
     spec = params if isinstance(params, GraphParams) else convert(params, GraphParams)
-    graph = extract_graph(spec.path, progress)
+    graph = extract_graph(spec.path, progress, spec.converted)
     progress(0.7, f"laying out {len(graph.nodes):,} nodes")
     expanded = initial_expanded(graph) if spec.expanded is None else set(spec.expanded)
     started = time.perf_counter()
     view = build_view(graph, expanded)
     layout = view.lay_out()
     layout_s = time.perf_counter() - started
-    target = graph_file_path(spec.path)
+    target = graph_file_path(spec.path, "converted" if spec.converted else "native")
     progress(0.95, "saving the layout")
     save_graph_file(target, spec.path, graph, expanded, layout)
     result = GraphResult(

@@ -86,3 +86,13 @@ def test_mxnet_nodes_are_the_symbols_nodes(mxnet_cnn):
     assert any(e.src == "data" and e.dst == first.name for e in graph.edges)
     head = symbol["nodes"][symbol["heads"][0][0]]["name"]
     assert graph.outputs == [f"{head}_output"]
+
+
+def test_the_converted_onnx_graph_on_request(exported_cnn):
+    from opscope.backend.graph.jobs import graph_job
+
+    result = graph_job({"path": str(exported_cnn), "converted": True}, _ignore)
+    assert not result["native"] and "converted to ONNX" in result["note"]
+    graph = extract_graph(exported_cnn, _ignore, converted=True)
+    assert {"Conv", "Relu", "Gemm"} <= {n.op_type for n in graph.nodes}
+    assert all(e.shape is not None for e in graph.edges if e.src in graph.inputs)
