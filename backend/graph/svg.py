@@ -1,8 +1,8 @@
 """The laid-out graph as an SVG document (``opscope graph MODEL -o OUT.svg``).
 
 Boxes are filled by op type (a hue from a CRC of the name, stable across runs), collapsed
-scopes are grey with their node count, and all edges are one ``<path>``; each edge is
-labelled with its tensor's shape where the view has room (fewer than 2,000 boxes).
+scopes are grey with their node count, and all edges are one ``<path>``; each tensor's
+shape is written under the box that writes it where the view has room (under 2,000 boxes).
 """
 
 from __future__ import annotations
@@ -44,18 +44,20 @@ def _edges(layout: Layout, dx: float, dy: float) -> str:
 
 
 def _shape_labels(graph: ModelGraph, view: GraphView, layout: Layout, dx, dy) -> list[str]:
-    """Each shown edge's shape, at the top of its last segment (just above its reader)."""
-    last = np.full(view.src.size, -1, dtype=np.int64)
-    last[layout.segment_edge] = np.arange(layout.segment_edge.size)
-    labels = []
-    for edge, segment in enumerate(last.tolist()):
-        if segment < 0:
-            continue
-        x0, y0, x1, y1 = layout.segments[segment]
+    """Each tensor's shape once, just below the box that writes it."""
+    first = np.full(view.src.size, -1, dtype=np.int64)
+    order = np.arange(layout.segment_edge.size)[::-1]
+    first[layout.segment_edge[order]] = order
+    labels, written = [], set()
+    for edge, segment in enumerate(first.tolist()):
         tensor = graph.edges[int(view.edge_of[edge])]
+        if segment < 0 or (int(view.src[edge]), tensor.tensor) in written:
+            continue
+        written.add((int(view.src[edge]), tensor.tensor))
+        x0, y0 = layout.segments[segment, :2]
         text = escape(shape_text(tensor.shape, tensor.dtype))
         labels.append(
-            f'<text x="{x1 + dx + 4:.1f}" y="{y1 + dy - 6:.1f}" font-size="9" '
+            f'<text x="{x0 + dx + 4:.1f}" y="{y0 + dy + 10:.1f}" font-size="9" '
             f'fill="#555">{text}</text>'
         )
     return labels

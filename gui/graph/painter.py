@@ -6,7 +6,7 @@ Level of detail, per frame and in numpy:
   block per occupied cell, coloured by the first box in it) and edges are left out;
 * otherwise boxes are drawn with one ``drawRects`` per colour and edges with one
   ``drawLines`` (long, straight edges lighter), then op labels on boxes tall enough to
-  read, and tensor shapes on edges once the zoom makes them legible.
+  read, and tensor shapes under the boxes that write them once the zoom makes them legible.
 
 Only what intersects the window is touched, so a frame costs what is visible, not what
 the graph holds.
@@ -199,26 +199,32 @@ class GraphPainter:
             painter.drawText(QRectF(x + 3, y, w - 6, h), Qt.AlignmentFlag.AlignCenter, text)
 
     def _shape_labels(self, painter: QPainter, scene: GraphScene, vp: GraphViewport) -> None:
-        """The tensor's shape beside the last segment of each edge, just above its reader."""
+        """Each tensor's shape once, just below the box that writes it (where its edges
+        to several readers still share one point)."""
         left, top, right, bottom = vp.world_rect()
         segments = scene.segments_in((left, top, right, bottom))
-        ends = scene.layout.segments[segments, 2:]
-        last = (scene.last_segment[scene.layout.segment_edge[segments]] == segments) & (
-            (ends[:, 0] >= left)
-            & (ends[:, 0] <= right)
-            & (ends[:, 1] >= top)
-            & (ends[:, 1] <= bottom)
+        starts = scene.layout.segments[segments, :2]
+        first = (scene.first_segment[scene.layout.segment_edge[segments]] == segments) & (
+            (starts[:, 0] >= left)
+            & (starts[:, 0] <= right)
+            & (starts[:, 1] >= top)
+            & (starts[:, 1] <= bottom)
         )
         painter.setFont(self.small)
         painter.setPen(QColor(90, 90, 90))
-        for segment in segments[last][:MAX_SHAPE_LABELS].tolist():
+        written: set[tuple[int, str]] = set()
+        for segment in segments[first][:MAX_SHAPE_LABELS].tolist():
             edge = int(scene.layout.segment_edge[segment])
             tensor = scene.graph.edges[int(scene.view.edge_of[edge])]
-            x1, y1 = scene.layout.segments[segment, 2:]
-            sx = (x1 - vp.cx) * vp.scale + vp.width / 2
-            sy = (y1 - vp.cy) * vp.scale + vp.height / 2
+            source = (int(scene.view.src[edge]), tensor.tensor)
+            if source in written:
+                continue
+            written.add(source)
+            x0, y0 = scene.layout.segments[segment, :2]
+            sx = (x0 - vp.cx) * vp.scale + vp.width / 2
+            sy = (y0 - vp.cy) * vp.scale + vp.height / 2
             painter.drawText(
-                QRectF(sx + 3, sy - 14, 220, 12),
+                QRectF(sx + 4, sy + 1, 220, 12),
                 Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignVCenter,
                 shape_text(tensor.shape, tensor.dtype),
             )

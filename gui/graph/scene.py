@@ -68,8 +68,9 @@ class GraphScene:
         )
         self.node_index = {node.name: i for i, node in enumerate(self.graph.nodes)}
         self.item_index = {key: i for i, key in enumerate(self.view.key)}
-        self.last_segment = np.full(self.view.src.size, -1, dtype=np.int64)
-        self.last_segment[layout.segment_edge] = np.arange(layout.segment_edge.size)
+        self.first_segment = np.full(self.view.src.size, -1, dtype=np.int64)
+        order = np.arange(layout.segment_edge.size)[::-1]
+        self.first_segment[layout.segment_edge[order]] = order  # the first one written wins
 
     def edges_of_item(self, item: int) -> np.ndarray:
         """Segments of the edges into or out of ``item``."""
