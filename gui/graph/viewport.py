@@ -48,13 +48,13 @@ class GraphViewport(QObject):
         self.set_view((left + right) / 2, (top + bottom) / 2, min(scale, max_scale))
 
     def overview(self, rect: tuple[float, float, float, float]) -> None:
-        """How a graph opens: all of it when that stays legible, else its top at a
-        legible scale (a deep model fitted whole is a thin coloured line)."""
+        """How a graph opens: all of it when that stays legible, else the middle of its
+        top at a legible scale (a deep model fitted whole is a thin coloured line)."""
         self.fit(rect)
         if self.scale >= READABLE_SCALE:
             return
         left, top, right, _ = rect
-        scale = min(READABLE_SCALE, FIT_MARGIN * self.width / max(right - left, 1e-6))
+        scale = READABLE_SCALE
         self.set_view((left + right) / 2, top + self.height / 2 / scale - 10 / scale, scale)
 
     def zoom(self, factor: float, anchor: tuple[float, float] | None = None) -> None:
