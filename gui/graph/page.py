@@ -28,6 +28,7 @@ from opscope.backend.graph.diff import GraphDiff
 from opscope.backend.graph.files import load_graph_file
 from opscope.backend.graph.model import ModelGraph
 from opscope.backend.graph.view import SCOPE, all_scopes
+from opscope.gui.graph import measures
 from opscope.gui.graph.canvas import GraphCanvas
 from opscope.gui.graph.details import NodeDetails
 from opscope.gui.graph.overlay import (
@@ -305,17 +306,6 @@ class GraphPage(QWidget):
         self.overlay_box.setCurrentIndex(OVERLAYS.index("Quantization error"))
         self._refresh_overlay()
 
-    def item_errors(self) -> np.ndarray:
-        """The worst error of each shown item's nodes (0: not measured)."""
-        scene = self.scene
-        worst = np.zeros(scene.view.items)
-        for name, error in (self.errors or {}).items():
-            index = scene.node_index.get(name)
-            if index is not None:
-                item = scene.item_of_node(index)
-                worst[item] = max(worst[item], error)
-        return worst
-
     def set_diff(self, diff: GraphDiff, other_file: str) -> None:
         """Colour nodes by how ``diff`` (this graph → the one in ``other_file``) changed
         them; the swap button shows the other graph where this one was being looked at."""
@@ -360,32 +350,10 @@ class GraphPage(QWidget):
         return int(np.argmin(np.hypot(scene.layout.x - x, scene.layout.y - y)))
 
     def item_times(self) -> np.ndarray:
-        """Self time per shown item (a scope sums its nodes)."""
-        scene = self.scene
-        ns = np.zeros(len(self.graph.nodes))
-        for name, t in (self.times or {}).items():
-            index = scene.node_index.get(name)
-            if index is not None:
-                ns[index] = t.self_ns
-        return np.bincount(scene.view.node_item, weights=ns, minlength=scene.view.items)
+        return measures.item_times(self.scene, self.times or {})
 
-    def _diff_kinds(self) -> list[str | None]:
-        diff, side = self.diff
-        kind_of = {
-            (c.before if side == "before" else c.after): c.kind
-            for c in diff.changes
-            if (c.before if side == "before" else c.after) is not None
-        }
-        scene = self.scene
-        kinds: list[str | None] = [None] * scene.view.items
-        per_item: dict[int, Counter] = {}
-        for index, node in enumerate(self.graph.nodes):
-            item = scene.item_of_node(index)
-            per_item.setdefault(item, Counter())[kind_of.get(node.name, "kept")] += 1
-        for item, counter in per_item.items():
-            changed = [(n, k) for k, n in counter.items() if k != "kept"]
-            kinds[item] = max(changed)[1] if changed else "kept"
-        return kinds
+    def item_errors(self) -> np.ndarray:
+        return measures.item_errors(self.scene, self.errors or {})
 
     def _refresh_overlay(self) -> None:
         choice = OVERLAYS[self.overlay_box.currentIndex()]
@@ -399,7 +367,9 @@ class GraphPage(QWidget):
         elif choice == "Quantization error" and self.errors:
             overlay = error_overlay(self.item_errors())
         elif choice == "Diff" and self.diff is not None:
-            overlay = diff_overlay(self._diff_kinds(), self.diff[0].counts)
+            overlay = diff_overlay(
+                measures.item_changes(self.scene, *self.diff), self.diff[0].counts
+            )
         self.canvas.style_state.overlay = overlay
         self.legend.setText(_legend_html(overlay) if overlay else "")
         if choice != OVERLAYS[0] and overlay is None:
