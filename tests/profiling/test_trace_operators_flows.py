@@ -137,14 +137,12 @@ def test_older_trace_json_gz_run_folders(tf_logdir: Path, tmp_path: Path) -> Non
     the run folder; xprof's own converter produces exactly that JSON from the xplane file."""
     import gzip
 
-    from xprof.convert import raw_to_tool_data
+    from opscope.profiling.tensorflow import xplane_to_chrome_json
 
-    xplane = tmp_path / "host.xplane.pb"  # xprof may write caches beside its input
-    shutil.copyfile(next(tf_logdir.rglob("*.xplane.pb")), xplane)
-    data, _ = raw_to_tool_data.xspace_to_tool_data([str(xplane)], "trace_viewer", {})
+    xplane = next(tf_logdir.rglob("*.xplane.pb"))
     run = tmp_path / "logdir" / "plugins" / "profile" / "2020_01_01_00_00_00"
     run.mkdir(parents=True)
-    (run / "oldhost.trace.json.gz").write_bytes(gzip.compress(data.encode()))
+    (run / "oldhost.trace.json.gz").write_bytes(gzip.compress(xplane_to_chrome_json(xplane)))
     old, new = op_stats(read_trace(tmp_path / "logdir")), op_stats(read_trace(tf_logdir))
     assert old.ops and dict(zip(old.ops, old.count.tolist(), strict=True)) == dict(
         zip(new.ops, new.count.tolist(), strict=True)
