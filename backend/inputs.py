@@ -69,8 +69,8 @@ def concrete_shape(spec: InputSpec, batch: int = DEFAULT_BATCH) -> tuple[int, ..
     """The shape to generate: an unknown batch dim gets ``batch``, others :func:`dynamic_size`."""
     if spec.shape is None:
         raise OpscopeError(
-            f"the model does not record the shape of input {spec.name!r}; "
-            f"give it with --input NAME:SHAPE:DTYPE (e.g. --input {_suggestion(spec, batch)})"
+            f"the model does not record the shape of input {spec.name!r}; give it with "
+            f"--input {spec.name}:SHAPE:DTYPE (e.g. --input {_suggestion(spec, batch)})"
         )
     return tuple(
         dim

@@ -260,6 +260,14 @@ class TorchScriptAdapter(ModelAdapter):
         _torchscript_nodes(graph, nodes)
         summary = GraphSummary(format=self.format, size_bytes=self.path.stat().st_size)
         count_nodes(summary, nodes, [v.debugName() for v in graph.outputs()], TORCHSCRIPT_KINDS)
+        # Looking up a submodule (``self.dropout``) whose code was inlined leaves a GetAttr
+        # of a module object nothing reads; that is bookkeeping, not an unused computation.
+        modules = {
+            node.output().debugName()
+            for node in graph.findAllNodes("prim::GetAttr")
+            if node.output().type().kind() == "ClassType"
+        }
+        summary.unused_nodes = [name for name in summary.unused_nodes if name not in modules]
         summary.placeholder = len(self._input_names)
         state = list(self.module.state_dict().values())
         summary.params, summary.param_bytes = state_bytes(state)

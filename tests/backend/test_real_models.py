@@ -135,6 +135,8 @@ def test_program_inputs_are_plausible(transformer_programs: dict[str, Path]) -> 
 def test_bert_torchscript_takes_int64_ids(bert_torchscript: Path, folder: Path) -> None:
     specs = {s.name: s for s in open_model(bert_torchscript).input_specs()}
     assert specs["input_ids"].dtype == "int64" and specs["input_ids"].high == real.VOCAB
+    # inlined submodules (dropout, activations) leave module lookups, not unused nodes
+    assert inspect_model(bert_torchscript).unused_nodes == []
     with pytest.raises(OpscopeError, match=r"--input input_ids:2x128:int64"):
         _convert(bert_torchscript, folder / "none.onnx")
     report = _convert(
