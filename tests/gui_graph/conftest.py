@@ -9,7 +9,7 @@ import pytest
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "graph"))
 
-from real_models import *  # noqa: E402, F403 - the graph tests' real models
+from graph_fixtures import *  # noqa: E402, F403 - the graph tests' real models
 
 
 def _ignore(fraction: float, message: str) -> None:
