@@ -115,3 +115,16 @@ def test_cli_bad_input_is_one_line(tmp_path, onnx_tagger):
         assert done.stdout == "" and len(done.stderr.strip().splitlines()) == 1
         assert done.stderr.startswith("opscope: ")
     assert not (tmp_path / "g.txt").exists()
+
+
+def test_weight_statistics_on_request_match_the_eager_ones(onnx_tagger):
+    """Large models leave statistics to a job run when the details pane asks."""
+    from opscope.backend.jobs import JobSpec, run_job
+
+    eager = next(i for i in extract_graph(onnx_tagger, _ignore).initializers if i.name == "w")
+    spec = JobSpec(
+        "opscope.backend.graph.jobs:tensor_stats_job", {"path": str(onnx_tagger), "tensor": "w"}
+    )
+    result = run_job(spec)
+    assert result["tensor"] == "w" and result["stats"]["counts"] == eager.stats.counts
+    assert result["stats"]["mean"] == pytest.approx(eager.stats.mean)
