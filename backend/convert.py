@@ -18,7 +18,7 @@ from pathlib import Path
 from typing import Any
 
 from opscope.atomic import atomic_path, check_output_path, scratch_folder
-from opscope.backend.contracts.models import ConvertParams, ConvertResult
+from opscope.backend.contracts.models import ConvertParams
 from opscope.backend.inputs import apply_overrides, parse_input_option, random_inputs, read_npz
 from opscope.backend.models import ExportOptions, InputSpec, ModelAdapter, open_for
 from opscope.backend.models.base import quiet_native_output
@@ -164,9 +164,8 @@ def inputs_used(inputs: dict[str, Any]) -> list[dict[str, Any]]:
 
 
 def convert_job(params: ConvertParams, progress: Progress) -> dict[str, Any]:
-    """Job ``convert_model`` -> the ``convert --json`` object, as far as its contract goes."""
-    report = convert_model(params.path, params.output, options_from_params(params), progress)
-    return {name: report[name] for name in ConvertResult.__struct_fields__ if name in report}
+    """Job ``convert_model`` -> the ``convert --json`` object."""
+    return convert_model(params.path, params.output, options_from_params(params), progress)
 
 
 def _inputs_text(inputs: list[dict[str, Any]]) -> str:

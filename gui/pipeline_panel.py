@@ -32,7 +32,7 @@ from opscope.errors import OpscopeError
 LEVELS = ("basic", "extended", "layout", "all")
 QUANTIZE = ("none", "dynamic", "static", "fp16")
 SETTINGS_PREFIX = "pipeline/"
-DEFAULT_TOLERANCE = 0.01
+RELATIVE_TOLERANCE = 0.0  # the spin box's special value: the backend's relative default
 
 RUNTIMES = (
     ("any runtime (fastest here)", "any"),
@@ -178,16 +178,17 @@ class PipelinePanel(QWidget):
         form = QFormLayout(box)
         self.tolerance = QDoubleSpinBox(box)
         self.tolerance.setDecimals(6)
-        self.tolerance.setRange(1e-6, 10.0)
+        self.tolerance.setRange(RELATIVE_TOLERANCE, 10.0)
         self.tolerance.setSingleStep(1e-3)
-        self.tolerance.setValue(DEFAULT_TOLERANCE)
+        self.tolerance.setSpecialValueText("relative: 0.001 × each output's largest value")
+        self.tolerance.setValue(RELATIVE_TOLERANCE)
         self.runs = QSpinBox(box)
         self.runs.setRange(5, 10000)
         self.runs.setValue(50)
         self.threads = QSpinBox(box)
         self.threads.setRange(0, 256)
         self.threads.setSpecialValueText("all cores")
-        form.addRow("Tolerance (max abs diff)", self.tolerance)
+        form.addRow("Tolerance (absolute)", self.tolerance)
         form.addRow("Benchmark runs", self.runs)
         form.addRow("Threads", self.threads)
         return box
@@ -225,7 +226,7 @@ class PipelinePanel(QWidget):
             quantize=None if quantize == "none" else quantize,
             calib=self.calib.text().strip() or None,
             auto=self.auto.isChecked(),
-            tolerance=self.tolerance.value(),
+            tolerance=self.tolerance.value() or None,
             runs=self.runs.value(),
             threads=self.threads.value() or None,
             runtime=self.runtime.currentData(),
@@ -273,7 +274,7 @@ class PipelinePanel(QWidget):
         self.slim.setChecked(s.value(p + "slim", True, type=bool))
         self.quantize.setCurrentText(str(s.value(p + "quantize", "none")))
         self.auto.setChecked(s.value(p + "auto", True, type=bool))
-        self.tolerance.setValue(float(s.value(p + "tolerance", DEFAULT_TOLERANCE)))
+        self.tolerance.setValue(float(s.value(p + "tolerance", RELATIVE_TOLERANCE)))
         self.runs.setValue(int(s.value(p + "runs", 50)))
         self.threads.setValue(int(s.value(p + "threads", 0)))
         index = self.runtime.findData(str(s.value(p + "runtime", "any")))

@@ -60,6 +60,9 @@ class Verification(Contract, frozen=True):
     passed: bool
     outputs: int
     min_top1: float | None = None
+    relative_atol: float | None = None  # atol = relative_atol x max|reference| per output
+    output_atols: list[float] = []
+    tolerance: str = ""  # the tolerance in words, for reports
 
 
 class ConvertParams(Contract, frozen=True):
@@ -76,8 +79,18 @@ class ConvertParams(Contract, frozen=True):
     atol: float | None = None
 
 
+class InputUsed(Contract, frozen=True):
+    """An array the models ran on: what every number in a report was measured at."""
+
+    name: str
+    dtype: str
+    shape: list[int]
+
+
 class ConvertResult(Contract, frozen=True):
     output: str
     verify: Verification
     before: ModelSummary
     after: ModelSummary
+    tolerance: str = ""
+    inputs: list[InputUsed] = []

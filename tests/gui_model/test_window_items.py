@@ -144,3 +144,12 @@ def test_tab_menu_offers_reveal(qtbot, window):
     actions = [a.text() for a in window.tabs._open_menu.actions()]
     assert actions == ["Close", "Close Other Tabs", "Reveal File in Folder"]
     window.tabs._open_menu.close()
+
+
+def test_the_default_tolerance_is_the_backends_relative_one(qtbot, window):
+    page = open_model(qtbot, window, DEMO_MODEL)
+    panel = page.pipeline
+    panel.tolerance.setValue(0.0)
+    assert panel.options().tolerance is None and "relative" in panel.tolerance.text()
+    panel.tolerance.setValue(0.05)
+    assert panel.options().tolerance == 0.05
