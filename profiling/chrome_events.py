@@ -155,6 +155,6 @@ def _rare(event: Event, row: int, phase: int) -> RareEvent:
     if phase in (METADATA, COUNTER):
         try:
             decoded = msgspec.json.decode(event.args) if len(event.args) else {}
-        except msgspec.DecodeError:
+        except (msgspec.DecodeError, UnicodeDecodeError):  # a damaged name or value
             decoded = None
     return RareEvent(row, event.id, event.pid, event.tid, decoded, event.bp)

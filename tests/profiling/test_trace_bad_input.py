@@ -115,3 +115,17 @@ def test_fuzz_mutated_real_traces(data, framework_traces: Path, tmp_path: Path) 
         assert str(exc).startswith(f"cannot read {path}: ") and "\n" not in str(exc)
         return
     assert (trace.dur_ns >= 0).all() and (trace.self_ns <= trace.dur_ns).all()
+
+
+def test_a_metadata_event_with_invalid_utf8_is_read_without_its_args(tmp_path):
+    """Found by the fuzz test: a byte 0x80 inside an ``M`` event's args."""
+    from opscope.profiling.reader import read_trace
+
+    path = tmp_path / "t.json"
+    path.write_bytes(
+        b'{"traceEvents": [{"ph": "M", "pid": 1, "tid": 1, "name": "process_name",'
+        b' "args": {"name": "\x80cpu"}}, {"ph": "X", "pid": 1, "tid": 1, "ts": 0, "dur": 5,'
+        b' "name": "op", "cat": "kernel"}]}'
+    )
+    trace = read_trace(path)
+    assert trace.events == 1 and trace.lanes[0].process == "process 1"
