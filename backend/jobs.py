@@ -97,6 +97,12 @@ JOB_KINDS: dict[str, JobKind] = {
         graph.GraphResult,
         fraction_step=Step.LAYOUT,
     ),
+    "tensor_stats": JobKind(
+        "opscope.backend.graph.jobs:tensor_stats_job",
+        graph.TensorStatsParams,
+        graph.TensorStatsResult,
+        fraction_step=Step.WORK,
+    ),
     "save_report": JobKind(
         "opscope.backend.export:save_report_job",
         optimize.SaveReportParams,

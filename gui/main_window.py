@@ -230,7 +230,7 @@ class MainWindow(QMainWindow):
         return page
 
     def show_model(self, result: InspectResult) -> ModelPage:
-        page = ModelPage(result, self, settings=self.settings)
+        page = ModelPage(result, self, settings=self.settings, submit=self.submit)
         self.model_workflow.attach(page)
         self.add_page(page, Path(result.path).name, result.path)
         return page

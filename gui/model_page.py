@@ -25,7 +25,7 @@ from opscope.backend.contracts.models import InspectResult, TensorInfo
 from opscope.backend.contracts.optimize import OptimizeOptions, OptimizeReport
 from opscope.backend.summary import is_quant_op
 from opscope.gui.count_table import RowsTableModel
-from opscope.gui.graph.tab import GraphTab
+from opscope.gui.graph.tab import GraphTab, Submit
 from opscope.gui.jobs import JobHandle, JobState
 from opscope.gui.optimize_results import OptimizeResults
 from opscope.gui.pipeline_panel import PipelinePanel
@@ -109,7 +109,13 @@ class ModelPage(QWidget):
     optimize_requested = Signal(object)  # OptimizeOptions
     profile_requested = Signal()
 
-    def __init__(self, result: InspectResult, parent: QWidget | None = None, settings=None) -> None:
+    def __init__(
+        self,
+        result: InspectResult,
+        parent: QWidget | None = None,
+        settings=None,
+        submit: Submit | None = None,
+    ) -> None:
         super().__init__(parent)
         self.result = result
         self.path = result.path
@@ -121,7 +127,7 @@ class ModelPage(QWidget):
         self.tabs = QTabWidget(self)
         self.tabs.addTab(self._summary_tab(), "Summary")
         self.tabs.addTab(self._optimize_tab(settings or QSettings()), "Optimize")
-        self.graph_tab = GraphTab(result, self)
+        self.graph_tab = GraphTab(result, submit, self)
         self.tabs.addTab(self.graph_tab, "Graph")
         layout = QVBoxLayout(self)
         layout.setContentsMargins(0, 0, 0, 0)

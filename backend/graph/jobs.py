@@ -3,11 +3,8 @@
 from __future__ import annotations
 
 import time
-from collections.abc import Callable
 from pathlib import Path
-from typing import Any
 
-from opscope.backend.contracts.base import convert, to_builtins
 from opscope.backend.contracts.graph import (
     GraphParams,
     GraphResult,
@@ -18,13 +15,11 @@ from opscope.backend.graph.extract import extract_graph
 from opscope.backend.graph.files import graph_file_path, save_graph_file
 from opscope.backend.graph.onnx_graph import onnx_tensor_stats
 from opscope.backend.graph.view import build_view, initial_expanded
+from opscope.progress import FractionProgress
 
-Progress = Callable[[float, str], None]
 
-
-def graph_job(params: GraphParams | dict[str, Any], progress: Progress) -> dict[str, Any]:
+def graph_job(spec: GraphParams, progress: FractionProgress) -> GraphResult:
     """Job ``model_graph``: the graph and the layout of the view it opens with, as a file."""
-    spec = params if isinstance(params, GraphParams) else convert(params, GraphParams)
     graph = extract_graph(spec.path, progress, spec.converted)
     progress(0.7, f"laying out {len(graph.nodes):,} nodes")
     expanded = initial_expanded(graph) if spec.expanded is None else set(spec.expanded)
@@ -47,13 +42,11 @@ def graph_job(params: GraphParams | dict[str, Any], progress: Progress) -> dict[
         layout_s=round(layout_s, 4),
     )
     progress(1.0, f"{len(graph.nodes):,} nodes")
-    return to_builtins(result)
+    return result
 
 
-def tensor_stats_job(
-    params: TensorStatsParams | dict[str, Any], progress: Progress
-) -> dict[str, Any]:
-    """Statistics of one initializer of a large ONNX model, read when the user asks."""
-    spec = params if isinstance(params, TensorStatsParams) else convert(params, TensorStatsParams)
-    stats = onnx_tensor_stats(Path(spec.path), spec.tensor)
-    return to_builtins(TensorStatsResult(tensor=spec.tensor, stats=stats))
+def tensor_stats_job(spec: TensorStatsParams, progress: FractionProgress) -> TensorStatsResult:
+    """Job ``tensor_stats``: one initializer of a large ONNX model, read when asked."""
+    return TensorStatsResult(
+        tensor=spec.tensor, stats=onnx_tensor_stats(Path(spec.path), spec.tensor)
+    )

@@ -8,54 +8,51 @@ status bar and the log, and ``--screenshot`` waits for them.
 from __future__ import annotations
 
 import uuid
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
 from PySide6.QtCore import Qt, Signal
 from PySide6.QtWidgets import QFileDialog, QLabel, QPushButton, QVBoxLayout, QWidget
 
-from opscope.backend.contracts.base import convert
 from opscope.backend.contracts.graph import GraphResult, TensorStatsResult
+from opscope.backend.contracts.models import InspectResult
+from opscope.backend.contracts.optimize import OptimizeReport, ProfileResult
+from opscope.backend.contracts.traces import ImportTraceResult
 from opscope.backend.graph.diff import diff_graphs
 from opscope.backend.graph.files import load_graph_file
 from opscope.backend.graph.profile_times import node_times
 from opscope.backend.jobs import JobSpec
 from opscope.gui.graph.page import GraphPage
 from opscope.paths import cache_dir
+from opscope.profiling.trace import load_trace
 
 PROFILE_RUNS = 20
-STATS_JOB = "opscope.backend.graph.jobs:tensor_stats_job"
 
 
-def _typed(result: Any, kind: type) -> Any:
-    return result if isinstance(result, kind) else convert(result, kind)
+Submit = Callable[[JobSpec, Callable[[Any], None]], Any]  # the window's submit
 
 
-def _field(result: Any, name: str) -> Any:
-    return result[name] if isinstance(result, dict) else getattr(result, name)
-
-
-def quantization_errors(report: Any) -> dict[str, float]:
+def quantization_errors(report: OptimizeReport) -> dict[str, float]:
     """Per-node INT8 error the optimizer measured: the chosen candidate's, else the first
     candidate that has any."""
-    candidates = _field(report, "candidates") or []
-    rows = [c for c in candidates if _field(c, "chosen") and _field(c, "worst_nodes")]
-    rows = rows or [c for c in candidates if _field(c, "worst_nodes")]
+    candidates = report.candidates or []
+    rows = [c for c in candidates if c.chosen and c.worst_nodes]
+    rows = rows or [c for c in candidates if c.worst_nodes]
     if not rows:
         return {}
-    return {
-        _field(r, "node"): float(_field(r, "relative_error"))
-        for r in _field(rows[0], "worst_nodes")
-    }
+    return {row.node: float(row.relative_error) for row in rows[0].worst_nodes}
 
 
 class GraphTab(QWidget):
     graph_ready = Signal()  # the graph page exists (the job finished)
 
-    def __init__(self, result: dict[str, Any], parent: QWidget | None = None) -> None:
+    def __init__(
+        self, result: InspectResult, submit: Submit | None, parent: QWidget | None = None
+    ) -> None:
         super().__init__(parent)
-        self.path = str(result.get("path", "") if isinstance(result, dict) else result.path)
-        self.format = str(result.get("format", "") if isinstance(result, dict) else result.format)
+        self.path, self.format = result.path, result.format
+        self._submit_job = submit
         self.page: GraphPage | None = None
         self.started = False
         self._synced: Any = None
@@ -101,15 +98,15 @@ class GraphTab(QWidget):
         errors = quantization_errors(report)
         if errors:
             self.page.set_node_errors(errors)
-        output = _field(report, "output")
+        output = report.output
         self.optimized_button.setEnabled(str(output).endswith(".onnx"))
         self.optimized_button.show()
         self._optimized = str(output)
 
-    def _submit(self, spec: JobSpec, on_done) -> None:
-        window = self.window()
-        if hasattr(window, "submit"):
-            window.submit(spec, on_done)
+    def _submit(self, spec: JobSpec, on_done: Callable[[Any], None]) -> None:
+        """Jobs go through the window's submit, like every page's (status bar, log)."""
+        if self._submit_job is not None:
+            self._submit_job(spec, on_done)
 
     def start(self) -> None:
         """Start the graph job once (the tab being shown, or a screenshot asking for it)."""
@@ -120,8 +117,7 @@ class GraphTab(QWidget):
         spec = JobSpec("model_graph", {"path": self.path}, title=f"Graph of {Path(self.path).name}")
         self._submit(spec, self._loaded)
 
-    def _loaded(self, result: Any) -> None:
-        result = _typed(result, GraphResult)
+    def _loaded(self, result: GraphResult) -> None:
         self.page = GraphPage(result.graph_file, result.note, self)
         self.page.details.stats_requested.connect(self._request_stats)
         self.column.replaceWidget(self.status, self.page)
@@ -148,15 +144,13 @@ class GraphTab(QWidget):
         self.profile_button.setEnabled(False)
         self._submit(spec, self._profiled)
 
-    def _profiled(self, result: Any) -> None:
-        path = _field(result, "output")
+    def _profiled(self, result: ProfileResult) -> None:
+        path = result.output
         spec = JobSpec("import_trace", {"path": path}, title=f"Importing {Path(path).name}")
         self._submit(spec, self._imported)
 
-    def _imported(self, result: Any) -> None:
-        from opscope.profiling.trace import load_trace
-
-        self.show_times(node_times(load_trace(_field(result, "trace_file"))))
+    def _imported(self, result: ImportTraceResult) -> None:
+        self.show_times(node_times(load_trace(result.trace_file)))
         self.profile_button.setEnabled(True)
 
     def highlight_op(self, op_type: str) -> None:
@@ -182,17 +176,18 @@ class GraphTab(QWidget):
         spec = JobSpec("model_graph", {"path": other}, title=f"Graph of {Path(other).name}")
         self._submit(spec, self._diffed)
 
-    def _diffed(self, result: Any) -> None:
-        graph_file = _typed(result, GraphResult).graph_file
+    def _diffed(self, result: GraphResult) -> None:
+        graph_file = result.graph_file
         other, _, _ = load_graph_file(graph_file)
         if self.page is not None:
             self.page.set_diff(diff_graphs(self.page.graph, other), graph_file)
 
     def _request_stats(self, tensor: str) -> None:
-        spec = JobSpec(STATS_JOB, {"path": self.path, "tensor": tensor}, title=f"Weights {tensor}")
+        spec = JobSpec(
+            "tensor_stats", {"path": self.path, "tensor": tensor}, title=f"Weights {tensor}"
+        )
         self._submit(spec, self._stats)
 
-    def _stats(self, result: Any) -> None:
-        result = _typed(result, TensorStatsResult)
+    def _stats(self, result: TensorStatsResult) -> None:
         if self.page is not None and result.stats is not None:
             self.page.details.show_stats(result.tensor, result.stats)

@@ -89,10 +89,10 @@ def test_mxnet_nodes_are_the_symbols_nodes(mxnet_cnn):
 
 
 def test_the_converted_onnx_graph_on_request(exported_cnn):
-    from opscope.backend.graph.jobs import graph_job
+    from opscope.backend.jobs import JobSpec, run_job
 
-    result = graph_job({"path": str(exported_cnn), "converted": True}, _ignore)
-    assert not result["native"] and "converted to ONNX" in result["note"]
+    result = run_job(JobSpec("model_graph", {"path": str(exported_cnn), "converted": True}))
+    assert not result.native and "converted to ONNX" in result.note
     graph = extract_graph(exported_cnn, _ignore, converted=True)
     assert {"Conv", "Relu", "Gemm"} <= {n.op_type for n in graph.nodes}
     assert all(e.shape is not None for e in graph.edges if e.src in graph.inputs)

@@ -122,9 +122,6 @@ def test_weight_statistics_on_request_match_the_eager_ones(onnx_tagger):
     from opscope.backend.jobs import JobSpec, run_job
 
     eager = next(i for i in extract_graph(onnx_tagger, _ignore).initializers if i.name == "w")
-    spec = JobSpec(
-        "opscope.backend.graph.jobs:tensor_stats_job", {"path": str(onnx_tagger), "tensor": "w"}
-    )
-    result = run_job(spec)
-    assert result["tensor"] == "w" and result["stats"]["counts"] == eager.stats.counts
-    assert result["stats"]["mean"] == pytest.approx(eager.stats.mean)
+    result = run_job(JobSpec("tensor_stats", {"path": str(onnx_tagger), "tensor": "w"}))
+    assert result.tensor == "w" and result.stats.counts == eager.stats.counts
+    assert result.stats.mean == pytest.approx(eager.stats.mean)

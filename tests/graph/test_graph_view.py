@@ -6,10 +6,10 @@ import numpy as np
 
 from opscope.backend.graph.extract import extract_graph
 from opscope.backend.graph.files import load_graph_file
-from opscope.backend.graph.jobs import graph_job
 from opscope.backend.graph.layout import layered_layout
 from opscope.backend.graph.scopes import parent_of, scope_of_name, scope_of_namespace
 from opscope.backend.graph.view import NODE, SCOPE, all_scopes, build_view, initial_expanded
+from opscope.backend.jobs import JobSpec, run_job
 
 
 def _ignore(fraction: float, message: str) -> None:
@@ -89,9 +89,10 @@ def test_layout_breaks_cycles():
 
 
 def test_graph_job_writes_a_file_the_gui_reads(wide_onnx):
-    result = graph_job({"path": str(wide_onnx)}, _ignore)
-    graph, expanded, layout = load_graph_file(result["graph_file"])
-    assert result["nodes"] == len(graph.nodes) == 3000
-    assert layout.x.size == result["items"] == build_view(graph, expanded).items
-    again = graph_job({"path": str(wide_onnx), "expanded": sorted(all_scopes(graph))}, _ignore)
-    assert again["items"] == 3000 + 2  # every node, plus the input and the output
+    result = run_job(JobSpec("model_graph", {"path": str(wide_onnx)}))
+    graph, expanded, layout = load_graph_file(result.graph_file)
+    assert result.nodes == len(graph.nodes) == 3000
+    assert layout.x.size == result.items == build_view(graph, expanded).items
+    expanded_all = {"path": str(wide_onnx), "expanded": sorted(all_scopes(graph))}
+    again = run_job(JobSpec("model_graph", expanded_all))
+    assert again.items == 3000 + 2  # every node, plus the input and the output

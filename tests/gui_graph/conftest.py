@@ -19,12 +19,12 @@ def _ignore(fraction: float, message: str) -> None:
 @pytest.fixture
 def make_page(qtbot):
     """A shown GraphPage for a model, 1200×800, as the Graph tab builds it."""
-    from opscope.backend.graph.jobs import graph_job
+    from opscope.backend.jobs import JobSpec, run_job
     from opscope.gui.graph.page import GraphPage
 
     def make(path: Path, **params):
-        result = graph_job({"path": str(path), **params}, _ignore)
-        page = GraphPage(result["graph_file"], result["note"])
+        result = run_job(JobSpec("model_graph", {"path": str(path), **params}))
+        page = GraphPage(result.graph_file, result.note)
         qtbot.addWidget(page)
         page.resize(1200, 800)
         page.show()

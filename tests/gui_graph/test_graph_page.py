@@ -160,12 +160,12 @@ def test_diff_overlay_and_the_swap_between_graphs(qtbot, make_page, cnn_onnx, tm
 
     from opscope.backend.graph.diff import diff_graphs
     from opscope.backend.graph.files import load_graph_file
-    from opscope.backend.graph.jobs import graph_job
+    from opscope.backend.jobs import JobSpec, run_job
 
     int8 = tmp_path / "int8.onnx"
     quantize_dynamic(str(cnn_onnx), str(int8))
     page = make_page(cnn_onnx)
-    other_file = graph_job({"path": str(int8)}, lambda f, m: None)["graph_file"]
+    other_file = run_job(JobSpec("model_graph", {"path": str(int8)})).graph_file
     other = load_graph_file(other_file)[0]
     diff = diff_graphs(page.graph, other)
     page.set_diff(diff, other_file)
