@@ -15,6 +15,7 @@ from typing import Any
 
 from opscope.backend.graph.cli import register as register_graph
 from opscope.backend.optimize.cli import add_parsers as add_optimize_parsers
+from opscope.progress import ignore_fraction
 
 Register = Callable[[argparse._SubParsersAction], None]
 
@@ -22,10 +23,6 @@ Register = Callable[[argparse._SubParsersAction], None]
 def _print_progress(fraction: float, message: str) -> None:
     """Progress goes to stderr, and only to a terminal: scripts see one error line or none."""
     print(f"[{fraction:4.0%}] {message}", file=sys.stderr)
-
-
-def _ignore_progress(fraction: float, message: str) -> None:
-    pass
 
 
 def _run_inspect(args: argparse.Namespace) -> int:
@@ -47,7 +44,7 @@ def _run_convert(args: argparse.Namespace) -> int:
     from opscope.backend.convert import convert_model, format_report, options_from_args
 
     interactive = sys.stderr.isatty() and not (args.json or args.quiet)
-    progress = _print_progress if interactive else _ignore_progress
+    progress = _print_progress if interactive else ignore_fraction
     report = convert_model(args.model, args.output, options_from_args(args), progress)
     print(json.dumps(report, indent=2) if args.json else format_report(report))
     return 0 if report["verify"]["passed"] else 1

@@ -12,7 +12,6 @@ import argparse
 import contextlib
 import shutil
 import sys
-from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -33,8 +32,7 @@ from opscope.backend.models.onnx_model import (
 )
 from opscope.backend.verify import DEFAULT_ATOL, DEFAULT_RTOL, compare_outputs
 from opscope.errors import OpscopeError
-
-Progress = Callable[[float, str], None]
+from opscope.progress import FractionProgress, ignore_fraction
 
 
 @dataclass(frozen=True)
@@ -113,12 +111,11 @@ def _verify(
     return compare_outputs(expected, actual, options.rtol, options.atol)
 
 
-def _ignore(fraction: float, message: str) -> None:
-    pass
-
-
 def convert_model(
-    path: str | Path, output: str | Path, options: ConvertOptions, progress: Progress = _ignore
+    path: str | Path,
+    output: str | Path,
+    options: ConvertOptions,
+    progress: FractionProgress = ignore_fraction,
 ) -> dict[str, Any]:
     """Convert, verify and write; returns the ``convert --json`` object."""
     source, target = Path(path), Path(output)
@@ -163,7 +160,7 @@ def inputs_used(inputs: dict[str, Any]) -> list[dict[str, Any]]:
     ]
 
 
-def convert_job(params: ConvertParams, progress: Progress) -> dict[str, Any]:
+def convert_job(params: ConvertParams, progress: FractionProgress) -> dict[str, Any]:
     """Job ``convert_model`` -> the ``convert --json`` object."""
     return convert_model(params.path, params.output, options_from_params(params), progress)
 

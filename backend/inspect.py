@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -10,15 +9,10 @@ from opscope.backend.contracts.models import InspectParams
 from opscope.backend.models import open_for
 from opscope.backend.summary import GraphSummary
 from opscope.errors import OpscopeError
-
-Progress = Callable[[float, str], None]
-
-
-def _ignore(fraction: float, message: str) -> None:
-    pass
+from opscope.progress import FractionProgress, ignore_fraction
 
 
-def inspect_model(path: str | Path, progress: Progress = _ignore) -> GraphSummary:
+def inspect_model(path: str | Path, progress: FractionProgress = ignore_fraction) -> GraphSummary:
     """The graph summary of the model at ``path``."""
     progress(0.0, f"opening {Path(path).name}")
     adapter = open_for(path)
@@ -31,7 +25,7 @@ def inspect_model(path: str | Path, progress: Progress = _ignore) -> GraphSummar
     return summary
 
 
-def inspect_job(params: InspectParams, progress: Progress) -> dict[str, Any]:
+def inspect_job(params: InspectParams, progress: FractionProgress) -> dict[str, Any]:
     """Job ``inspect_model``: the ``inspect --json`` object plus ``path``."""
     return {**inspect_model(params.path, progress).to_dict(), "path": params.path}
 

@@ -15,7 +15,6 @@ Format with habits of their own; this module streams any of them through
 from __future__ import annotations
 
 import gzip
-from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import BinaryIO
@@ -33,8 +32,7 @@ from opscope.profiling.lanes import GLOBAL_LANE, LaneTable
 from opscope.profiling.pairing import pair_begin_end
 from opscope.profiling.slices import SliceSet, assemble_trace
 from opscope.profiling.trace import Trace
-
-Progress = Callable[[float, str], None]
+from opscope.progress import FractionProgress
 
 
 @dataclass
@@ -194,7 +192,9 @@ class ChromeImporter:
             series[1].append(float(value))
 
     # -- the end ---------------------------------------------------------------------------
-    def read_stream(self, stream: BinaryIO, total_bytes: int, progress: Progress | None) -> None:
+    def read_stream(
+        self, stream: BinaryIO, total_bytes: int, progress: FractionProgress | None
+    ) -> None:
         """Import one Chrome-trace JSON byte stream (already decompressed)."""
         env = Envelope()
 
@@ -260,7 +260,7 @@ def read_chrome_stream(
     stream: BinaryIO,
     total_bytes: int,
     flavor: str | None = None,
-    progress: Progress | None = None,
+    progress: FractionProgress | None = None,
     source: Path | None = None,
 ) -> Trace:
     """Import one Chrome-trace JSON byte stream (already decompressed).
@@ -275,7 +275,7 @@ def read_chrome_stream(
 
 
 def read_chrome_file(
-    path: Path, flavor: str | None = None, progress: Progress | None = None
+    path: Path, flavor: str | None = None, progress: FractionProgress | None = None
 ) -> Trace:
     try:
         with open_binary(path) as stream:

@@ -12,7 +12,6 @@ names with its size and mtime (a changed source gets a new cache entry here, and
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -21,6 +20,7 @@ from opscope.paths import cache_dir, trim_cache
 from opscope.profiling.reader import read_trace
 from opscope.profiling.stats import op_stats, trace_summary
 from opscope.profiling.trace import load_trace, save_trace
+from opscope.progress import FractionProgress
 
 CACHE_VERSION = "4"  # 2: is_op, flows, args kept in the source file; 3: readable lane labels
 # 4: XSpace read directly, TF op self time over ops, overlapping slices on rows of their own
@@ -37,7 +37,7 @@ def _fingerprint(path: Path) -> str:
     return digest.hexdigest()[:32]
 
 
-def import_trace_job(params: Any, progress: Callable[[float, str], None]) -> dict[str, Any]:
+def import_trace_job(params: Any, progress: FractionProgress) -> dict[str, Any]:
     """Read ``params.path`` (file or folder); return the cached ``.npz`` and summaries
     (the ``import_trace`` contracts of ``opscope.backend.contracts.traces``)."""
     path = Path(params.path)

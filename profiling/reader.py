@@ -9,17 +9,15 @@ Every user-facing failure becomes an :class:`OpscopeError` that starts with
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from pathlib import Path
 
 from opscope.errors import OpscopeError
 from opscope.profiling.trace import Trace
+from opscope.progress import FractionProgress
 from opscope.sniff import TEXT_PADDING, read_head, starts_like_json
 
-Progress = Callable[[float, str], None]
 
-
-def _read(path: Path, progress: Progress | None) -> Trace:
+def _read(path: Path, progress: FractionProgress | None) -> Trace:
     from opscope.profiling import chrome, tensorflow
 
     if not path.exists():
@@ -36,7 +34,7 @@ def _read(path: Path, progress: Progress | None) -> Trace:
     raise OpscopeError("it is neither a JSON trace nor a TensorFlow profiler file (.xplane.pb)")
 
 
-def read_trace(path: str | Path, progress: Progress | None = None) -> Trace:
+def read_trace(path: str | Path, progress: FractionProgress | None = None) -> Trace:
     """Read a trace file or TensorFlow logdir; bad input raises :class:`OpscopeError`."""
     path = Path(path)
     try:

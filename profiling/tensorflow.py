@@ -19,15 +19,15 @@ import io
 import os
 import shutil
 import tempfile
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from pathlib import Path
 
 from opscope.atomic import scratch_folder
 from opscope.errors import OpscopeError
 from opscope.profiling.trace import Trace
 from opscope.profiling.xspace import read_xspace_files
+from opscope.progress import FractionProgress
 
-Progress = Callable[[float, str], None]
 MAX_EVENTS_ENV = "TF_PROFILER_TRACE_VIEWER_MAX_EVENTS"
 MAX_EVENTS = 2**31 - 1  # read as a 32-bit int: 2**40 would wrap to 0 and keep nothing
 
@@ -90,7 +90,7 @@ def xplane_to_chrome_json(path: Path) -> bytes:
     return data.encode("utf-8") if isinstance(data, str) else bytes(data)
 
 
-def read_xplane_files(paths: list[Path], progress: Progress | None = None) -> Trace:
+def read_xplane_files(paths: list[Path], progress: FractionProgress | None = None) -> Trace:
     """Import the XSpace files of one run; several hosts become several process groups."""
     return read_xspace_files(paths, progress)
 
@@ -103,7 +103,7 @@ def _runs(folder: Path, pattern: str) -> dict[Path, list[Path]]:
     return runs
 
 
-def read_tensorflow_dir(folder: Path, progress: Progress | None = None) -> Trace:
+def read_tensorflow_dir(folder: Path, progress: FractionProgress | None = None) -> Trace:
     """A logdir, ``plugins/profile`` or one run folder; the newest run when there are several."""
     from opscope.profiling.chrome import read_chrome_file
 

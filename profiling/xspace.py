@@ -12,7 +12,6 @@ one ``ThreadpoolListener::Region`` slice, and events with a ``step_num`` stat ar
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -54,8 +53,8 @@ from opscope.profiling.xspace_wire import (
     read_field,
     signed,
 )
+from opscope.progress import FractionProgress
 
-Progress = Callable[[float, str], None]
 _SPACE_PLANES, _SPACE_ERRORS, _SPACE_WARNINGS = 1, 2, 3
 _PLANE_LINES = 3
 _LINE_ID, _LINE_NAME, _LINE_TIMESTAMP, _LINE_DISPLAY_NAME = 1, 2, 3, 11
@@ -79,7 +78,7 @@ class _Line:
 class XSpaceImporter:
     """Reads planes of one or more XSpace files; :meth:`finish` builds the :class:`Trace`."""
 
-    progress: Progress | None = None
+    progress: FractionProgress | None = None
     total_bytes: int = 1
     tables: Tables = field(
         default_factory=lambda: Tables(Interner(), Interner(), Interner(), bytearray())
@@ -354,7 +353,7 @@ def _blob_store(blob: bytearray) -> ArgsStore:
     return store
 
 
-def read_xspace_files(paths: list[Path], progress: Progress | None = None) -> Trace:
+def read_xspace_files(paths: list[Path], progress: FractionProgress | None = None) -> Trace:
     """Import XSpace files of one run; several hosts become several process groups."""
     hosts = [path.name.split(".")[0] for path in paths]
     importer = XSpaceImporter(progress, max(1, sum(p.stat().st_size for p in paths)))

@@ -9,13 +9,10 @@ import sys
 from pathlib import Path
 
 from opscope.errors import OpscopeError
+from opscope.progress import ignore_fraction
 
 IMAGE_SUFFIXES = (".svg", ".png")
 PNG_TIMEOUT_S = 300
-
-
-def _ignore(fraction: float, message: str) -> None:
-    pass
 
 
 def _write_png(svg: str, target: Path) -> None:
@@ -46,7 +43,7 @@ def run_graph(args: argparse.Namespace) -> int:
         if target.suffix.lower() not in IMAGE_SUFFIXES:
             raise OpscopeError(f"-o {target.name}: the picture must be .svg or .png")
         check_output_path(args.model, target)
-    graph = extract_graph(args.model, _ignore, args.converted)
+    graph = extract_graph(args.model, ignore_fraction, args.converted)
     if target is not None:
         expanded = initial_expanded(graph) if args.collapsed else set(all_scopes(graph))
         view = build_view(graph, expanded)

@@ -5,7 +5,6 @@ the model converted to ONNX, with a note saying so."""
 from __future__ import annotations
 
 import importlib
-from collections.abc import Callable
 from pathlib import Path
 
 from opscope.backend.graph.model import ModelGraph
@@ -13,8 +12,7 @@ from opscope.backend.graph.onnx_graph import graph_of_model, onnx_graph
 from opscope.backend.models import open_for
 from opscope.backend.models.base import ModelAdapter, quiet_native_output
 from opscope.errors import OpscopeError
-
-Progress = Callable[[float, str], None]
+from opscope.progress import FractionProgress
 
 # adapter format -> "module:function" taking the adapter
 NATIVE: dict[str, str] = {
@@ -52,7 +50,9 @@ def _fields(graph: ModelGraph) -> dict:
     return {name: getattr(graph, name) for name in graph.__struct_fields__}
 
 
-def extract_graph(path: str | Path, progress: Progress, converted: bool = False) -> ModelGraph:
+def extract_graph(
+    path: str | Path, progress: FractionProgress, converted: bool = False
+) -> ModelGraph:
     """The graph of the model at ``path`` (``converted``: of the model converted to ONNX);
     a failure is one line about the user's file."""
     path = Path(path)
