@@ -21,7 +21,7 @@ from typing import Any
 
 import numpy as np
 
-from opscope.backend.models.base import InputSpec
+from opscope.backend.inputs import InputSpec
 from opscope.errors import OpscopeError
 
 RUNTIME = "openvino"
