@@ -165,7 +165,7 @@ def convert_job(params: ConvertParams, progress: FractionProgress) -> dict[str, 
     return convert_model(params.path, params.output, options_from_params(params), progress)
 
 
-def _inputs_text(inputs: list[dict[str, Any]]) -> str:
+def inputs_text(inputs: list[dict[str, Any]]) -> str:
     return ", ".join(
         f"{i['name']} {'x'.join(map(str, i['shape'])) or 'scalar'} {i['dtype']}" for i in inputs
     )
@@ -182,7 +182,7 @@ def format_report(report: dict[str, Any]) -> str:
             f"nodes        {before['nodes']} ({before['format']}) -> {after['nodes']} (onnx)",
             f"max abs diff {verify['max_abs_diff']:.3g}   mean {verify['mean_abs_diff']:.3g}   "
             f"top-1 agreement {'n/a' if top1 is None else f'{top1:.1%}'}",
-            f"inputs       {_inputs_text(report['inputs'])}",
+            f"inputs       {inputs_text(report['inputs'])}",
             f"verification {'passed' if verify['passed'] else 'FAILED'} ({report['tolerance']})",
         ]
     )

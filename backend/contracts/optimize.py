@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from opscope.backend.contracts.base import Contract, to_builtins
-from opscope.backend.contracts.models import ModelSummary, Verification
+from opscope.backend.contracts.models import InputUsed, ModelSummary, Verification
 
 DEFAULT_MIN_TOP1 = 0.99
 
@@ -123,6 +123,7 @@ class OptimizeReport(Contract, frozen=True):
     batch: int
     notes: list[str]
     machine: Machine
+    inputs: list[InputUsed] = []  # every input the numbers were measured on
     candidates: list[CandidateRow] | None = None
     optimized_runtime: str | None = None
     tf_node_counts: dict[str, dict[str, int]] | None = None
@@ -138,6 +139,7 @@ class BenchParams(Contract, frozen=True):
     warmup: int = 5
     threads: int | None = None
     batch: int | None = None
+    runtime: str = "onnxruntime"  # ONNX files in onnxruntime or openvino; IR always OpenVINO
 
 
 class BenchRow(Contract, frozen=True):

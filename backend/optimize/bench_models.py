@@ -4,13 +4,12 @@ numbers can be compared."""
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 from opscope.backend.inputs import DEFAULT_BATCH, random_inputs
-from opscope.backend.models import open_for
+from opscope.backend.models import open_model
 from opscope.backend.models.onnx_model import load_onnx, onnx_input_specs
 from opscope.backend.optimize.bench import (
     RunOnce,
@@ -20,8 +19,8 @@ from opscope.backend.optimize.bench import (
     session_runner,
 )
 from opscope.errors import OpscopeError
+from opscope.progress import FractionProgress
 
-Progress = Callable[[float, str], None]
 BENCH_RUNTIMES = ("onnxruntime", "openvino")
 
 
@@ -58,7 +57,7 @@ def _timed(path: str, batch: int, threads: int | None, alone: bool, runtime: str
             runtime == "openvino" and Path(path).suffix.lower() == ".onnx"
         ):
             return _openvino(Path(path), batch, threads)
-        adapter = open_for(path, "bench")
+        adapter = open_model(path)  # the caller's message names the file once
         inputs = random_inputs(adapter.input_specs(), seed=0, batch=batch)
         if adapter.format == "onnx":
             session = onnx_session(Path(path), threads, spinning=alone)
@@ -77,7 +76,7 @@ def bench_models(
     threads: int | None = None,
     batch: int | None = None,
     runtime: str = "onnxruntime",
-    progress: Progress,
+    progress: FractionProgress,
 ) -> list[dict[str, Any]]:
     """One row per model: ``{"model", "runtime", "provider", "p50_ms", "p90_ms", "p99_ms",
     "mean_ms", "throughput"}``; a model given twice is timed twice (a check of the method).

@@ -27,6 +27,7 @@ def bench_job(params: BenchParams, progress: FractionProgress) -> dict[str, Any]
         warmup=params.warmup,
         threads=params.threads,
         batch=params.batch,
+        runtime=params.runtime,
         progress=progress,
     )
     return {"results": results}

@@ -16,6 +16,7 @@ from opscope.backend.optimize import prune, quantize
 from opscope.backend.optimize.calibration import calibration_data
 from opscope.backend.optimize.candidate import Candidate, extend, fork
 from opscope.backend.optimize.chain import Chain, Produce, proto_step
+from opscope.errors import OpscopeError
 
 # MinMax keeps outliers (safe for ReLU CNNs); Entropy and Percentile clip them, which
 # often keeps attention models' top-1 decisions where MinMax's coarse steps do not.
@@ -105,7 +106,10 @@ def onnxruntime_candidates(chain: Chain, options: OptimizeOptions, batch: int) -
     base = Candidate("fp32", fork(chain, "fp32"))
     slim = extend(base, "fp32-slim", [("onnxslim", "onnxslim", proto_step(prune.slim))])
     pre = extend(slim, "pre", [("pre-process", "quant_pre_process", quantize.pre_process)])
-    batches = calibration_data(chain, options, batch)
+    try:
+        batches, calibration_error = calibration_data(chain, options, batch), ""
+    except OpscopeError as exc:  # the user's file does not fit: only static INT8 fails
+        batches, calibration_error = [], f"calibration data: {exc}"
     source = slim if slim.passed else base
     if options.runtime == "openvino":
         return Candidates([], source, pre, batches)
@@ -114,10 +118,12 @@ def onnxruntime_candidates(chain: Chain, options: OptimizeOptions, batch: int) -
     candidates.append(extend(pre, "int8-dynamic", [dynamic_step(options)]))
     head = [dynamic_step(options, keep_head=True)]
     candidates.append(extend(pre, "int8-dynamic-pc-head-fp32", head))
-    if pre.usable:
-        for method in STATIC_METHODS:
-            step = static_step(options, method, batches)
-            candidates.append(extend(pre, f"int8-static-{method}", [step]))
+    for method in STATIC_METHODS if pre.usable else ():
+        name = f"int8-static-{method}"
+        if calibration_error:
+            candidates.append(Candidate(name, None, error=calibration_error))
+        else:
+            candidates.append(extend(pre, name, [static_step(options, method, batches)]))
     if slim.passed and is_transformer(slim.chain.current):
         fused = extend(slim, "fp32-fused", [("fuse", "transformer fusions", fuse_transformer)])
         candidates += [

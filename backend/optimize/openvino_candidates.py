@@ -172,6 +172,9 @@ def nncf_candidate(
     """NNCF post-training INT8 of ``model``, verified; a failure is the candidate's error."""
     from opscope.backend.runtimes.nncf_quantize import nncf_quantize
 
+    if not batches:
+        reason = "no usable calibration data (see the static INT8 candidates)"
+        return Candidate(name, None, error=reason, runtime=ovr.RUNTIME, precision="int8")
     try:
         quantized = nncf_quantize(
             model, batches, transformer=transformer, exclude_nodes=exclude_nodes

@@ -13,7 +13,7 @@ import contextlib
 import os
 import shutil
 import sys
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
@@ -25,8 +25,8 @@ from opscope.backend.models.base import user_errors
 from opscope.backend.models.providers import execution_providers
 from opscope.backend.optimize.reference import work_folder
 from opscope.errors import OpscopeError
+from opscope.progress import FractionProgress
 
-Progress = Callable[[float, str], None]
 RUNTIMES = ("onnxruntime", "native", "openvino")
 
 
@@ -117,7 +117,9 @@ NATIVE_PROFILERS = {
 }
 
 
-def _profile_ir(source: Path, target: Path, runs: int, progress: Progress) -> dict[str, Any]:
+def _profile_ir(
+    source: Path, target: Path, runs: int, progress: FractionProgress
+) -> dict[str, Any]:
     """An OpenVINO IR, compiled as its runtime info records, profiled in OpenVINO."""
     from opscope.backend.runtimes import openvino_runtime as ovr
 
@@ -150,7 +152,7 @@ def profile_model(
     runs: int = 10,
     runtime: str = "onnxruntime",
     inputs: Sequence[str] = (),
-    progress: Progress,
+    progress: FractionProgress,
 ) -> dict[str, Any]:
     """Profile ``runs`` runs and write the trace to ``output``; returns what was written.
 

@@ -14,6 +14,7 @@ from importlib import metadata
 from pathlib import Path
 from typing import Any
 
+from opscope.backend.convert import inputs_text, inputs_used
 from opscope.backend.optimize.bench import LatencyStats
 from opscope.backend.optimize.chain import Chain
 from opscope.backend.optimize.reference import Reference
@@ -102,6 +103,7 @@ def build_report(
             "optimized": after["size_bytes"],
         },
         "batch": reference.batch,
+        "inputs": inputs_used(reference.inputs),
         "notes": notes,
         "machine": machine_info(),
     }
@@ -254,6 +256,11 @@ def _tf_counts(report: dict[str, Any]) -> list[str]:
     return rows
 
 
+def _tolerance_text(verify: dict[str, Any]) -> str:
+    """The tolerance the verification used, in words (relative or absolute)."""
+    return verify.get("tolerance") or f"rtol {verify['rtol']:g}, atol {verify['atol']:g}"
+
+
 def to_markdown(report: dict[str, Any]) -> str:
     """The report for people: steps, op counts, verification, latency, sizes, machine."""
     verify, latency = report["verify"], report["latency_ms"]
@@ -275,11 +282,12 @@ def to_markdown(report: dict[str, Any]) -> str:
     lines += [
         f"max abs diff {verify['max_abs_diff']:.3g}, mean abs diff {verify['mean_abs_diff']:.3g}, "
         f"top-1 agreement {'n/a' if top1 is None else f'{top1:.1%}'}, "
-        f"rtol {verify['rtol']:g}, atol {verify['atol']:g}: "
+        f"{_tolerance_text(verify)}: "
         f"**{'passed' if verify['passed'] else 'FAILED'}**",
         "",
         "## Latency (ms, batch " + str(report["batch"]) + ")",
         "",
+        *([f"Measured on {inputs_text(report['inputs'])}.", ""] if report.get("inputs") else []),
         "| model | p50 | p90 | p99 | mean |",
         "|---|---:|---:|---:|---:|",
     ]

@@ -172,3 +172,16 @@ def test_optimize_job_runs_in_a_child_process(cnn_onnx, tmp_path):
                 {"path": str(tmp_path / "nope.onnx"), "output": str(tmp_path / "x.onnx")},
             )
         )
+
+
+def test_calibration_data_of_the_wrong_shape_fails_only_the_static_candidates(cnn_onnx, tmp_path):
+    import numpy as np
+
+    calib = tmp_path / "wrong.npz"
+    np.savez(calib, x=np.random.default_rng(0).random((16, 3, 8, 8), dtype=np.float32))
+    options = OptimizeOptions(auto=True, calib=str(calib), runs=3, runtime="onnxruntime")
+    report = optimize_model(cnn_onnx, tmp_path / "auto.onnx", options, _quiet)
+    rows = {c["name"]: c for c in report["candidates"]}
+    static = [r for name, r in rows.items() if name.startswith("int8-static")]
+    assert static and all(not r["passed"] and "calibration data" in r["error"] for r in static)
+    assert rows["fp32"]["passed"] and report["verify"]["passed"]
