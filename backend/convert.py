@@ -145,7 +145,7 @@ def convert_model(
     return {
         "output": str(target),
         "verify": verify.to_dict(),
-        "tolerance": verify.tolerance_text,
+        "tolerance": verify.tolerance,
         "inputs": inputs_used(inputs),
         "before": before.to_dict(),
         "after": after.to_dict(),

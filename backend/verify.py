@@ -8,11 +8,10 @@ class agrees, which is what matters for a model whose scores shift slightly.
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import asdict, dataclass
-from typing import Any
 
 import numpy as np
 
+from opscope.backend.contracts.models import Verification
 from opscope.errors import OpscopeError
 
 DEFAULT_RTOL = 1e-3
@@ -21,38 +20,15 @@ RELATIVE_ATOL = 1e-3
 ATOL_FLOOR = 1e-12  # for an output that is all zeros
 
 
-@dataclass(frozen=True)
-class VerifyResult:
-    """The comparison of two models' outputs on the same inputs."""
-
-    max_abs_diff: float
-    mean_abs_diff: float
-    allclose: bool
-    rtol: float
-    atol: float
-    top1_agreement: float | None
-    passed: bool
-    outputs: int
-    min_top1: float | None = None
-    relative_atol: float | None = None  # atol = relative_atol × max|reference| per output
-    output_atols: tuple[float, ...] = ()
-
-    @property
-    def tolerance_text(self) -> str:
-        """The tolerance in words, for reports: relative or absolute, and its values."""
-        if self.relative_atol is None:
-            return f"rtol {self.rtol:g}, atol {self.atol:g} (absolute)"
-        used = ", ".join(f"{a:.3g}" for a in self.output_atols[:4])
-        more = ", …" if len(self.output_atols) > 4 else ""
-        return (
-            f"rtol {self.rtol:g}, atol {self.relative_atol:g} × max|reference| per output "
-            f"({used}{more})"
-        )
-
-    def to_dict(self) -> dict[str, Any]:
-        """The ``Verification`` contract's object (the tolerance spelt out for reports)."""
-        values = {**asdict(self), "output_atols": list(self.output_atols)}
-        return values | {"tolerance": self.tolerance_text}
+def tolerance_text(
+    rtol: float, atol: float, relative_atol: float | None, output_atols: Sequence[float]
+) -> str:
+    """The tolerance in words, for reports: relative or absolute, and its values."""
+    if relative_atol is None:
+        return f"rtol {rtol:g}, atol {atol:g} (absolute)"
+    used = ", ".join(f"{a:.3g}" for a in output_atols[:4])
+    more = ", …" if len(output_atols) > 4 else ""
+    return f"rtol {rtol:g}, atol {relative_atol:g} × max|reference| per output ({used}{more})"
 
 
 def output_atol(reference: np.ndarray) -> float:
@@ -78,7 +54,7 @@ def compare_outputs(
     rtol: float = DEFAULT_RTOL,
     atol: float | None = DEFAULT_ATOL,
     min_top1: float | None = None,
-) -> VerifyResult:
+) -> Verification:
     """Compare outputs pairwise; a count, shape or dtype-kind mismatch is itself a failure.
 
     ``atol`` None (the default) makes each output's tolerance relative to its magnitude.
@@ -111,17 +87,20 @@ def compare_outputs(
         if top1 is not None:
             agree, decisions = agree + top1[0], decisions + top1[1]
     top1_agreement = agree / decisions if decisions else None
-    return VerifyResult(
+    relative_atol = RELATIVE_ATOL if atol is None else None
+    used_atol = max(atols, default=0.0) if atol is None else float(atol)
+    return Verification(
         max_abs_diff=max_diff,
         mean_abs_diff=total / count if count else 0.0,
         allclose=allclose,
         rtol=rtol,
-        atol=max(atols, default=0.0) if atol is None else float(atol),
+        atol=used_atol,
         top1_agreement=top1_agreement,
         passed=allclose
         and (min_top1 is None or top1_agreement is None or top1_agreement >= min_top1),
         outputs=len(expected),
         min_top1=min_top1,
-        relative_atol=RELATIVE_ATOL if atol is None else None,
-        output_atols=tuple(atols),
+        relative_atol=relative_atol,
+        output_atols=atols,
+        tolerance=tolerance_text(rtol, used_atol, relative_atol, atols),
     )

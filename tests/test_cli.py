@@ -46,7 +46,9 @@ app = _application()
 from opscope.gui.main_window import MainWindow
 window = MainWindow()
 window.show()
-FRAMEWORKS = ("tensorflow", "torch", "mxnet", "keras", "tf2onnx", "openvino", "nncf", "transformers")
+FRAMEWORKS = (
+    "tensorflow", "torch", "mxnet", "keras", "tf2onnx", "openvino", "nncf", "transformers"
+)
 banned = [m for m in FRAMEWORKS if m in sys.modules]
 print(",".join(banned))
 window.close()

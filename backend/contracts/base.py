@@ -15,9 +15,7 @@ import msgspec
 T = TypeVar("T")
 
 
-class Contract(
-    msgspec.Struct, frozen=True, forbid_unknown_fields=True, kw_only=True, weakref=True
-):
+class Contract(msgspec.Struct, frozen=True, forbid_unknown_fields=True, kw_only=True, weakref=True):
     """Base of job parameters and results: frozen, keyword-only, no unknown fields."""
 
 

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
-from opscope.backend.contracts.base import Contract
+from typing import Any
+
+from opscope.backend.contracts.base import Contract, to_builtins
 
 Dim = int | str | None
 
@@ -63,6 +65,10 @@ class Verification(Contract, frozen=True):
     relative_atol: float | None = None  # atol = relative_atol x max|reference| per output
     output_atols: list[float] = []
     tolerance: str = ""  # the tolerance in words, for reports
+
+    def to_dict(self) -> dict[str, Any]:
+        """The plain JSON object (reports, step records)."""
+        return to_builtins(self)
 
 
 class ConvertParams(Contract, frozen=True):

@@ -15,12 +15,13 @@ from typing import Any
 import numpy as np
 
 from opscope.atomic import scratch_folder
+from opscope.backend.contracts.models import Verification
 from opscope.backend.contracts.optimize import OptimizeOptions
 from opscope.backend.inputs import apply_overrides, parse_input_option, random_inputs, read_npz
 from opscope.backend.models import InputSpec, ModelAdapter
 from opscope.backend.models.onnx_model import load_onnx, onnx_input_specs
 from opscope.backend.optimize.bench import RunOnce, batch_of, onnx_session, session_runner
-from opscope.backend.verify import DEFAULT_ATOL, DEFAULT_RTOL, VerifyResult, compare_outputs
+from opscope.backend.verify import DEFAULT_ATOL, DEFAULT_RTOL, compare_outputs
 from opscope.errors import OpscopeError
 from opscope.progress import Progress, Step, scaled
 
@@ -45,7 +46,7 @@ class Reference:
     atol: float
     min_top1: float | None = None
 
-    def verify(self, path: Path) -> VerifyResult:
+    def verify(self, path: Path) -> Verification:
         """Run the ONNX file at ``path`` on the reference inputs and compare."""
         session = onnx_session(path)
         run = session_runner(session, self.inputs)

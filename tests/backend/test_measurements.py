@@ -53,7 +53,7 @@ def test_default_tolerance_is_relative_to_the_output() -> None:
     result = compare_outputs([logits], [rounded])
     assert result.passed and result.relative_atol == 1e-3
     assert result.atol == pytest.approx(1e-3 * np.abs(logits).max())
-    assert "max|reference|" in result.tolerance_text
+    assert "max|reference|" in result.tolerance
     assert not compare_outputs([logits], [rounded], rtol=0.0, atol=1e-4).passed
 
 
