@@ -71,6 +71,21 @@ def machine_info() -> dict[str, Any]:
     }
 
 
+NOISY_SPREAD = 1.5  # p90 over p50: beyond it, a run says the machine was too busy to tell
+
+
+def noise_notes(original: LatencyStats, optimized: LatencyStats) -> list[str]:
+    """A warning when the run's own spread is wider than the speed-up it would publish: on
+    a busy machine one run put an original's p99 at 761 ms and a 2.78x gain at 9.66x."""
+    spread = max(s.p90 / s.p50 for s in (original, optimized) if s.p50 > 0)
+    if spread <= NOISY_SPREAD:
+        return []
+    return [
+        f"the timings were noisy (p90 up to {spread:.1f}x p50): the machine was busy while "
+        "measuring; re-run on a quiet machine before relying on the speed-up"
+    ]
+
+
 def build_report(
     source: Path,
     target: Path,
@@ -87,6 +102,7 @@ def build_report(
     if any(s["name"] in ("ort-layout", "ort-all") for s in steps):
         notes.append(MACHINE_SPECIFIC_NOTE)
     original, optimized = latency["original"], latency["optimized"]
+    notes += noise_notes(original, optimized)
     report: dict[str, Any] = {
         "model": str(source),
         "output": str(target),
@@ -141,7 +157,7 @@ def build_tf_report(
         "speedup": original.p50 / optimized.p50 if optimized.p50 > 0 else None,
         "size_bytes": {"original": before.size_bytes, "optimized": after.size_bytes},
         "batch": batch,
-        "notes": [],
+        "notes": noise_notes(original, optimized),
         "machine": machine_info(),
     }
 

@@ -127,3 +127,15 @@ def test_fast_models_get_more_runs_and_slow_ones_fewer():
     # one round of the slow pair takes >= 0.1 s: 0.3 s fits 3 rounds, never under least
     assert budgeted_runs({"a": slow, "b": slow}, 30, budget_s=0.3, fill_s=0.0) == 5
     assert budgeted_runs({"a": slow}, 3, budget_s=float("inf"), fill_s=0.0) == 3
+
+
+def test_a_noisy_run_says_so():
+    from opscope.backend.optimize.bench import LatencyStats
+    from opscope.backend.optimize.report import noise_notes
+
+    def stats(p50: float, p90: float) -> LatencyStats:
+        return LatencyStats(p50=p50, p90=p90, p99=p90, mean=p50, throughput=1.0, runs=30)
+
+    assert noise_notes(stats(1.0, 1.1), stats(0.5, 0.55)) == []
+    [note] = noise_notes(stats(1.0, 1.1), stats(0.5, 1.5))
+    assert "noisy" in note and "3.0x" in note
