@@ -8,11 +8,13 @@ MXNet hashes stay distinct: we never squeeze them through a double).
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 from opscope.profiling.trace import Lane
 
 GLOBAL_LANE = ("global",)  # the lane key of instants that belong to no thread
+_HASHED_SUFFIX = re.compile(r"^(.+)/(-?\d{10,})$")  # a pool's name and a hashed id
 
 
 def _int_or_zero(value: Any) -> int:
@@ -32,7 +34,7 @@ class LaneTable:
         self.thread_names: dict[tuple, str] = {}
         self.thread_sort: dict[tuple, int] = {}
         self._hashed_pids: dict[Any, int] = {}  # unnamed 64-bit ids -> 1, 2, … for people
-        self._hashed_tids: dict[tuple, int] = {}
+        self._hashed_tids: dict[tuple, int] = {}  # (pid, pool, id) -> 1, 2, …
 
     def metadata(self, name: str, pid: Any, tid: Any, args: Any) -> None:
         """Take one ``M`` event; others' args are ignored."""
@@ -73,11 +75,26 @@ class LaneTable:
         number = self._hashed_pids.setdefault(pid, len(self._hashed_pids) + 1)
         return f"process {number}"
 
+    def name_thread(self, pid: Any, tid: Any, name: str) -> None:
+        """A thread's name as a person reads it: a hashed id appended to a pool's name
+        (``tf_Compute/2375736839116010474``, from TensorFlow's XSpace) becomes
+        ``tf_Compute/1``, ``tf_Compute/2``… in order of appearance."""
+        match = _HASHED_SUFFIX.match(name)
+        if match:
+            pool = match.group(1)
+            numbers = self._hashed_tids
+            key = (pid, pool, match.group(2))
+            count = sum(1 for k in numbers if k[:2] == (pid, pool))
+            name = f"{pool}/{numbers.setdefault(key, count + 1)}"
+        self.thread_names[(pid, tid)] = name
+
     def _thread_name(self, pid: Any, tid: Any) -> str:
         if abs(_int_or_zero(tid)) < 2**32:
             return f"thread {tid}"
         numbers = self._hashed_tids
-        return f"thread {numbers.setdefault((pid, tid), 1 + sum(p == pid for p, _ in numbers))}"
+        key = (pid, "thread", tid)
+        count = sum(1 for k in numbers if k[:2] == (pid, "thread"))
+        return f"thread {numbers.setdefault(key, count + 1)}"
 
     def order(self, keys: list[tuple]) -> list[int]:
         """Indices of ``keys`` in display order (metadata sort indices, then first sight)."""

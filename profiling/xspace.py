@@ -159,7 +159,7 @@ class XSpaceImporter:
         thread = next((n for n in names if n and isinstance(n, bytes)), b"")
         thread = thread.decode("utf-8", "replace")
         lane_key = self.lane_keys[(pid, line_id)]
-        self.lanes.thread_names[(pid, line_id)] = thread or f"line {line_id}"
+        self.lanes.name_thread(pid, line_id, thread or f"line {line_id}")
         self.lanes.thread_sort[(pid, line_id)] = order
         if records.event_start.size == 0:
             return
