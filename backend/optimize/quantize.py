@@ -14,7 +14,8 @@ from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
-from unittest import mock
+import tempfile
+import warnings
 
 import numpy as np
 
@@ -126,21 +127,6 @@ def finite_values(value: Any) -> Any:
 
 
 @contextlib.contextmanager
-def finite_calibration() -> Iterator[None]:
-    """Every calibrator (min-max, entropy, percentile) collects finite values only."""
-    from onnxruntime.quantization.calibrate import CalibraterBase
-
-    create = CalibraterBase.create_inference_session
-
-    def create_finite(self: Any) -> None:
-        create(self)
-        self.infer_session = FiniteOutputs(self.infer_session)
-
-    with mock.patch.object(CalibraterBase, "create_inference_session", create_finite):
-        yield
-
-
-@contextlib.contextmanager
 def quiet_calibration() -> Iterator[list[logging.LogRecord]]:
     """The calibrators' chatter (prints, root-logger warnings, native session logs) kept off
     the terminal: stdout must stay clean for ``--json`` and stderr holds one error line."""
@@ -148,7 +134,9 @@ def quiet_calibration() -> Iterator[list[logging.LogRecord]]:
         quiet_native_output(),
         contextlib.redirect_stdout(io.StringIO()),
         captured_logs("") as records,
+        warnings.catch_warnings(record=True),  # numpy's histogram overflow on huge scores
     ):
+        warnings.simplefilter("always")
         yield records
 
 
@@ -164,6 +152,46 @@ class BatchReader:
 
     def rewind(self) -> None:
         self._iter = iter(self._batches)
+
+
+CALIBRATOR_OPTIONS = {
+    "CalibTensorRangeSymmetric": "symmetric",
+    "CalibMovingAverage": "moving_average",
+    "CalibMovingAverageConstant": "averaging_constant",
+    "CalibMaxIntermediateOutputs": "max_intermediate_outputs",
+    "CalibPercentile": "percentile",
+}
+
+
+def finite_ranges(
+    source: Path,
+    batches: Sequence[dict[str, np.ndarray]],
+    method: Any,
+    op_types: Sequence[str],
+    extra: dict[str, Any],
+    folder: Path,
+) -> Path:
+    """Calibrate ``source`` on finite values only; the ranges go to a calibration cache file
+    (onnxruntime's own ``save_tensors_data`` format) that ``quantize_static`` then reads.
+
+    onnxruntime's ``create_calibrator`` is the calibrator quantize_static would build itself;
+    its inference session is wrapped so the collected outputs are finite: a masked attention
+    score (``-inf`` where a mask is 0) must not become a range of ``[-inf, ...]``.
+    """
+    from onnxruntime.quantization.calibrate import create_calibrator, save_tensors_data
+
+    calibrator = create_calibrator(
+        source,
+        list(op_types),
+        augmented_model_path=str(folder / "augmented.onnx"),
+        calibrate_method=method,
+        extra_options={key: extra[name] for name, key in CALIBRATOR_OPTIONS.items() if name in extra},
+    )
+    calibrator.infer_session = FiniteOutputs(calibrator.infer_session)
+    calibrator.collect_data(BatchReader(batches))
+    cache = folder / "ranges.json"
+    save_tensors_data(calibrator.compute_data(), cache)
+    return cache
 
 
 def quantize_static_qdq(
@@ -183,12 +211,16 @@ def quantize_static_qdq(
         "entropy": CalibrationMethod.Entropy,
         "percentile": CalibrationMethod.Percentile,
     }[options.method]
-    ops = _op_types([*QDQRegistry, *QLinearOpsRegistry], options.exclude_op_types)
+    registry = sorted({*QDQRegistry, *QLinearOpsRegistry})
+    ops = _op_types(registry, options.exclude_op_types)
     with (
         quiet_calibration() as logged,
-        finite_calibration(),
         user_errors("static quantization failed", logged),
+        tempfile.TemporaryDirectory(prefix="calibration-", dir=target.parent) as folder,
     ):
+        ranges = finite_ranges(
+            source, batches, method, ops or registry, dict(options.extra), Path(folder)
+        )
         ort_quantize_static(
             str(source),
             str(target),
@@ -200,6 +232,7 @@ def quantize_static_qdq(
             weight_type=QuantType.QInt8,
             nodes_to_exclude=list(options.exclude_nodes) or None,
             calibrate_method=method,
+            calibration_cache_path=str(ranges),
             extra_options=dict(options.extra) or None,
         )
 

@@ -3,6 +3,7 @@ to the output, INT8 calibration over finite values only, and no calibration chat
 
 from __future__ import annotations
 
+import warnings
 from pathlib import Path
 
 import numpy as np
@@ -95,9 +96,12 @@ def test_static_int8_calibrates_on_finite_values_quietly(
     assert any((b["mask"] == 0).any() for b in batches)  # so -inf scores occur
     target = tmp_path / "int8.onnx"
     options = quantize.QuantOptions(mode="static", method=method)
-    quantize.quantize_static_qdq(source, target, batches, options)
+    with warnings.catch_warnings(record=True) as escaped:
+        warnings.simplefilter("always")
+        quantize.quantize_static_qdq(source, target, batches, options)
     captured = capfd.readouterr()
     assert captured.out == "" and captured.err == ""
+    assert [str(w.message) for w in escaped] == []  # a warning would reach the CLI's stderr
     quantized = OnnxAdapter(target)
     scales = [
         numpy_helper.to_array(t)
