@@ -81,6 +81,29 @@ def tensor_edges(
     return edges
 
 
+def native_graph(
+    fmt: str,
+    nodes: list[GraphNode],
+    inputs: list[str],
+    outputs: list[str],
+    types: dict[str, tuple[Shape, str | None]],
+    initializers: list[Initializer],
+    note: str = "",
+) -> ModelGraph:
+    """The graph a format's extractor walked itself: edges joined from the nodes' tensor
+    names (:func:`tensor_edges`) and typed by ``types``."""
+    return ModelGraph(
+        format=fmt,
+        native=True,
+        note=note,
+        nodes=nodes,
+        edges=tensor_edges(nodes, inputs, outputs, types),
+        inputs=inputs,
+        outputs=outputs,
+        initializers=initializers,
+    )
+
+
 def headless_json(graph: ModelGraph) -> dict:
     """The ``opscope graph --json`` object: nodes and edges with the issue's fields."""
     nodes = [

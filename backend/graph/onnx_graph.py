@@ -12,7 +12,7 @@ from typing import Any
 
 import numpy as np
 
-from opscope.backend.graph.model import GraphNode, Initializer, ModelGraph, Shape, tensor_edges
+from opscope.backend.graph.model import GraphNode, Initializer, ModelGraph, Shape, native_graph
 from opscope.backend.graph.scopes import scope_of_name, scope_of_namespace
 from opscope.backend.graph.stats import tensor_stats
 from opscope.backend.models.onnx_model import load_onnx, op_nodes, value_info
@@ -109,16 +109,8 @@ def graph_of_model(model: Any, folder: Path, fmt: str = "onnx", with_stats: bool
     ]
     inputs = [v.name for v in graph.input if v.name not in initializer_names]
     outputs = [v.name for v in graph.output]
-    return ModelGraph(
-        format=fmt,
-        native=True,
-        note="",
-        nodes=nodes,
-        edges=tensor_edges(nodes, inputs, outputs, tensor_types(graph)),
-        inputs=inputs,
-        outputs=outputs,
-        initializers=_initializers(graph, folder, with_stats),
-    )
+    initializers = _initializers(graph, folder, with_stats)
+    return native_graph(fmt, nodes, inputs, outputs, tensor_types(graph), initializers)
 
 
 def onnx_graph(adapter: Any) -> ModelGraph:

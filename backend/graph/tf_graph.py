@@ -9,7 +9,7 @@ from typing import Any
 
 import numpy as np
 
-from opscope.backend.graph.model import GraphNode, Initializer, ModelGraph, Shape, tensor_edges
+from opscope.backend.graph.model import GraphNode, Initializer, ModelGraph, Shape, native_graph
 from opscope.backend.graph.scopes import scope_of_name
 from opscope.backend.graph.stats import tensor_stats
 from opscope.backend.models.base import ModelAdapter, user_errors
@@ -105,13 +105,4 @@ def tensorflow_graph(adapter: ModelAdapter) -> ModelGraph:
         for node in graph_def.node
     ]
     outputs = [t.name for t in function.outputs]
-    return ModelGraph(
-        format=adapter.format,
-        native=True,
-        note="",
-        nodes=nodes,
-        edges=tensor_edges(nodes, [], outputs, types),
-        inputs=[],
-        outputs=outputs,
-        initializers=_const_initializers(graph_def),
-    )
+    return native_graph(adapter.format, nodes, [], outputs, types, _const_initializers(graph_def))

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from opscope.backend.graph.model import GraphNode, Initializer, ModelGraph, Shape, tensor_edges
+from opscope.backend.graph.model import GraphNode, Initializer, ModelGraph, Shape, native_graph
 from opscope.backend.graph.stats import tensor_stats
 from opscope.backend.models.base import ModelAdapter
 
@@ -74,16 +74,9 @@ def torchscript_graph(adapter: ModelAdapter) -> ModelGraph:
         types[value.debugName()] = (None, str(value.type()))
     _block_nodes(graph, nodes, types)
     outputs = [v.debugName() for v in graph.outputs()]
-    return ModelGraph(
-        format=adapter.format,
-        native=True,
-        note="TorchScript records no tensor shapes; edges show value types",
-        nodes=nodes,
-        edges=tensor_edges(nodes, inputs, outputs, types),
-        inputs=inputs,
-        outputs=outputs,
-        initializers=_state_initializers(adapter.module.state_dict()),
-    )
+    initializers = _state_initializers(adapter.module.state_dict())
+    note = "TorchScript records no tensor shapes; edges show value types"
+    return native_graph(adapter.format, nodes, inputs, outputs, types, initializers, note)
 
 
 def _module_scope(node: Any) -> str:
@@ -122,13 +115,5 @@ def exported_program_graph(adapter: ModelAdapter) -> ModelGraph:
     ]
     types = {n.name: _meta_type(n) for n in fx_nodes}
     outputs = [str(name) for name in program.graph_signature.user_outputs]
-    return ModelGraph(
-        format=adapter.format,
-        native=True,
-        note="",
-        nodes=nodes,
-        edges=tensor_edges(nodes, [], outputs, types),
-        inputs=[],
-        outputs=outputs,
-        initializers=_state_initializers(dict(program.state_dict)),
-    )
+    initializers = _state_initializers(dict(program.state_dict))
+    return native_graph(adapter.format, nodes, [], outputs, types, initializers)
