@@ -1,4 +1,5 @@
-"""The graph's drawing area: wheel, drag, clicks and keys become viewport and page calls.
+"""The graph's drawing area: wheel, drag, clicks and keys become viewport and page calls
+(the mouse gestures through :mod:`opscope.gui.pan_zoom`, as the timeline does).
 
 Keys follow the timeline (and chrome://tracing): W/S zoom in and out, A/D pan left and
 right; the graph runs top to bottom, so the arrow keys and Shift+wheel pan vertically.
@@ -13,10 +14,10 @@ from PySide6.QtWidgets import QToolTip, QWidget
 from opscope.gui.graph.painter import GraphPainter, GraphStyle
 from opscope.gui.graph.scene import GraphScene
 from opscope.gui.graph.viewport import GraphViewport
+from opscope.gui.pan_zoom import MouseNavigation
 
 ZOOM_STEP = 0.8
 PAN_STEP = 0.1  # one key press moves a tenth of the window
-CLICK_SLOP_PX = 4
 HIT_SLOP_PX = 3.0
 
 
@@ -30,8 +31,7 @@ class GraphCanvas(QWidget):
         self.viewport = GraphViewport(self)
         self.style_state = GraphStyle()
         self.painter = GraphPainter()
-        self._press: QPoint | None = None
-        self._last: QPoint | None = None
+        self.navigation = MouseNavigation(self)
         self.fit_on_resize = True  # until the user moves the view, a resize fits the graph
         self.setMouseTracking(True)
         self.setFocusPolicy(Qt.FocusPolicy.StrongFocus)
@@ -82,31 +82,34 @@ class GraphCanvas(QWidget):
         if not self.handle_key(event.key()):
             super().keyPressEvent(event)
 
-    def wheelEvent(self, event: QWheelEvent) -> None:  # noqa: N802 - Qt override
-        delta = event.angleDelta()
+    # -- gestures (opscope.gui.pan_zoom.Navigable) ----------------------------------------
+    def drag_by(self, dx: int, dy: int) -> None:
         self.fit_on_resize = False
-        if event.modifiers() & Qt.KeyboardModifier.ShiftModifier:
-            self.viewport.pan_pixels(0, -delta.y() / 2)
-        elif delta.y():
-            anchor = (event.position().x(), event.position().y())
-            self.viewport.zoom((1 / ZOOM_STEP) ** (delta.y() / 120), anchor)
-        elif delta.x():
-            self.viewport.pan_pixels(-delta.x() / 2, 0)
-        event.accept()
+        self.viewport.pan_pixels(-dx, -dy)
+
+    def wheel_zoom(self, notches: float, x: float, y: float) -> None:
+        self.fit_on_resize = False
+        self.viewport.zoom((1 / ZOOM_STEP) ** notches, (x, y))
+
+    def wheel_scroll(self, delta: int) -> None:
+        self.fit_on_resize = False
+        self.viewport.pan_pixels(0, -delta / 2)
+
+    def wheel_pan(self, delta: int) -> None:
+        self.fit_on_resize = False
+        self.viewport.pan_pixels(-delta / 2, 0)
+
+    # -- mouse ---------------------------------------------------------------------------
+    def wheelEvent(self, event: QWheelEvent) -> None:  # noqa: N802 - Qt override
+        self.navigation.wheel(event)
 
     def mousePressEvent(self, event: QMouseEvent) -> None:  # noqa: N802 - Qt override
-        if event.button() == Qt.MouseButton.LeftButton:
-            self._press = self._last = event.position().toPoint()
+        self.navigation.press(event)
 
     def mouseMoveEvent(self, event: QMouseEvent) -> None:  # noqa: N802 - Qt override
-        position = event.position().toPoint()
-        if self._last is not None and event.buttons() & Qt.MouseButton.LeftButton:
-            delta = position - self._last
-            self._last = position
-            self.fit_on_resize = False
-            self.viewport.pan_pixels(-delta.x(), -delta.y())
+        if self.navigation.move(event):
             return
-        item = self.item_at(position)
+        item = self.item_at(event.position().toPoint())
         if item >= 0 and self.scene is not None:
             view = self.scene.view
             tip = f"{view.label[item]}\n{view.key[item]}"
@@ -115,11 +118,8 @@ class GraphCanvas(QWidget):
             QToolTip.hideText()
 
     def mouseReleaseEvent(self, event: QMouseEvent) -> None:  # noqa: N802 - Qt override
-        press, self._press, self._last = self._press, None, None
-        if press is None or event.button() != Qt.MouseButton.LeftButton:
-            return
-        position = event.position().toPoint()
-        if (position - press).manhattanLength() <= CLICK_SLOP_PX:
+        position = self.navigation.release(event)
+        if position is not None:
             self.clicked.emit(self.item_at(position))
 
     def mouseDoubleClickEvent(self, event: QMouseEvent) -> None:  # noqa: N802 - Qt override
