@@ -103,6 +103,18 @@ JOB_KINDS: dict[str, JobKind] = {
         graph.TensorStatsResult,
         fraction_step=Step.WORK,
     ),
+    "graph_diff": JobKind(
+        "opscope.backend.graph.jobs:graph_diff_job",
+        graph.GraphDiffParams,
+        graph.GraphDiff,
+        fraction_step=Step.WORK,
+    ),
+    "node_times": JobKind(
+        "opscope.backend.graph.jobs:node_times_job",
+        graph.NodeTimesParams,
+        graph.NodeTimesResult,
+        fraction_step=Step.WORK,
+    ),
     "save_report": JobKind(
         "opscope.backend.export:save_report_job",
         optimize.SaveReportParams,

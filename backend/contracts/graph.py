@@ -1,4 +1,5 @@
-"""Contracts of the graph jobs: lay out a model's graph, read one weight's statistics."""
+"""Contracts of the graph jobs: lay out a model's graph, read one weight's statistics, diff
+two graphs, join a profile's times to the nodes."""
 
 from __future__ import annotations
 
@@ -22,6 +23,7 @@ class GraphParams(Contract):
     path: str  # the model (file or SavedModel folder)
     expanded: list[str] | None = None  # open scopes; None: the view a model opens with
     converted: bool = False  # the graph of the model converted to ONNX, not the native one
+    inputs: tuple[str, ...] = ()  # NAME:SHAPE:DTYPE for files that record no input shapes
 
 
 class GraphResult(Contract):
@@ -46,3 +48,42 @@ class TensorStatsParams(Contract):
 class TensorStatsResult(Contract):
     tensor: str
     stats: TensorStats | None
+
+
+class NodeChange(msgspec.Struct, frozen=True):
+    kind: str  # one of diff.KINDS
+    before: str | None  # node name in the first graph
+    after: str | None  # node name in the second graph
+
+
+class GraphDiff(Contract):
+    """What changed from the first graph to the second, node by node, with counts per kind."""
+
+    changes: list[NodeChange]
+    counts: dict[str, int]
+
+    def of_kind(self, kind: str) -> list[NodeChange]:
+        return [c for c in self.changes if c.kind == kind]
+
+    @property
+    def changed(self) -> bool:
+        return any(c.kind != "kept" for c in self.changes)
+
+
+class GraphDiffParams(Contract):
+    first: str  # graph files the model_graph job wrote
+    second: str
+
+
+class NodeTime(msgspec.Struct, frozen=True):
+    count: int
+    total_ns: int
+    self_ns: int
+
+
+class NodeTimesParams(Contract):
+    trace_file: str  # an onnxruntime profile as the import_trace job saved it
+
+
+class NodeTimesResult(Contract):
+    times: dict[str, NodeTime]  # per node name

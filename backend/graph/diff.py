@@ -19,31 +19,12 @@ from __future__ import annotations
 
 from collections import Counter
 
-import msgspec
-
+from opscope.backend.contracts.graph import GraphDiff, NodeChange
 from opscope.backend.graph.model import GraphNode, ModelGraph
 from opscope.backend.summary import is_quant_op
 
 KINDS = ("kept", "removed", "added", "fused", "quantized")
 QUANT_SUFFIX = "_quant"
-
-
-class NodeChange(msgspec.Struct, frozen=True):
-    kind: str
-    before: str | None  # node name in the first graph
-    after: str | None  # node name in the second graph
-
-
-class GraphDiff(msgspec.Struct, frozen=True):
-    changes: list[NodeChange]
-    counts: dict[str, int]
-
-    def of_kind(self, kind: str) -> list[NodeChange]:
-        return [c for c in self.changes if c.kind == kind]
-
-    @property
-    def changed(self) -> bool:
-        return any(c.kind != "kept" for c in self.changes)
 
 
 def _pair_kind(before: GraphNode, after: GraphNode) -> str:

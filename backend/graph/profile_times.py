@@ -9,18 +9,24 @@ from __future__ import annotations
 
 from pathlib import Path
 
-import msgspec
 import numpy as np
 
+from opscope.backend.contracts.graph import NodeTime
 from opscope.profiling.trace import Trace
 
 KERNEL_SUFFIX = "_kernel_time"
 
 
-class NodeTime(msgspec.Struct, frozen=True):
-    count: int
-    total_ns: int
-    self_ns: int
+def node_of_event(event_name: str) -> str | None:
+    """The graph node an onnxruntime kernel event ran, None for any other event."""
+    if event_name.endswith(KERNEL_SUFFIX) and len(event_name) > len(KERNEL_SUFFIX):
+        return event_name[: -len(KERNEL_SUFFIX)]
+    return None
+
+
+def event_of_node(node: str) -> str:
+    """The name onnxruntime gives the kernel events of ``node``."""
+    return node + KERNEL_SUFFIX
 
 
 def node_times(trace: Trace) -> dict[str, NodeTime]:
@@ -33,9 +39,7 @@ def node_times(trace: Trace) -> dict[str, NodeTime]:
     total = np.bincount(ids, weights=trace.dur_ns[picked], minlength=len(names))
     self_time = np.bincount(ids, weights=trace.self_ns[picked], minlength=len(names))
     return {
-        str(names[i])[: -len(KERNEL_SUFFIX)]: NodeTime(
-            int(count[i]), int(total[i]), int(self_time[i])
-        )
+        node_of_event(str(names[i])): NodeTime(int(count[i]), int(total[i]), int(self_time[i]))
         for i in np.flatnonzero(count)
     }
 
