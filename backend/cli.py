@@ -26,9 +26,9 @@ def _print_progress(fraction: float, message: str) -> None:
 
 
 def _run_inspect(args: argparse.Namespace) -> int:
-    from opscope.backend.inspect import format_summary, inspect_model
+    from opscope.backend.inspect import format_summary, inspection
 
-    data = inspect_model(args.model).to_dict()
+    data = inspection(args.model)
     print(json.dumps(data, indent=2) if args.json else format_summary(data))
     return 0
 

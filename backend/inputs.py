@@ -14,6 +14,7 @@ from pathlib import Path
 
 import numpy as np
 
+from opscope.backend.contracts.models import GeneratedInput
 from opscope.backend.summary import TensorInfo
 from opscope.errors import OpscopeError
 
@@ -92,6 +93,26 @@ def _mask(shape: tuple[int, ...], rng: np.random.Generator) -> np.ndarray:
     return (np.arange(shape[-1]) < lengths[..., None]).astype(np.int64)
 
 
+def value_kind(spec: InputSpec) -> str:
+    """What values are generated for ``spec``: mask, bool, position, integer or float."""
+    dtype = np.dtype(spec.dtype)
+    if MASK_NAME.search(spec.name) and (dtype.kind in "biuf"):
+        return "mask"
+    if dtype == np.bool_:
+        return "bool"
+    if np.issubdtype(dtype, np.integer):
+        return "position" if POSITION_NAME.search(spec.name) else "integer"
+    if np.issubdtype(dtype, np.floating):
+        return "float"
+    raise OpscopeError(f"cannot generate values of type {spec.dtype} for input {spec.name!r}")
+
+
+def integer_range(spec: InputSpec) -> tuple[int, int]:
+    """[low, high) of generated integers: the embedding's vocabulary where it is known."""
+    high = int(spec.high) if spec.high is not None else DEFAULT_INT_HIGH
+    return int(spec.low), max(high, int(spec.low) + 1)
+
+
 def random_input(spec: InputSpec, rng: np.random.Generator, batch: int = DEFAULT_BATCH):
     """One plausible array for ``spec``.
 
@@ -100,18 +121,46 @@ def random_input(spec: InputSpec, rng: np.random.Generator, batch: int = DEFAULT
     """
     shape = concrete_shape(spec, batch)
     dtype = np.dtype(spec.dtype)
-    if MASK_NAME.search(spec.name) and (dtype.kind in "biuf"):
+    kind = value_kind(spec)
+    if kind == "mask":
         return _mask(shape, rng).astype(dtype)
-    if dtype == np.bool_:
+    if kind == "bool":
         return rng.integers(0, 2, size=shape).astype(np.bool_)
-    if np.issubdtype(dtype, np.integer):
-        if POSITION_NAME.search(spec.name) and shape:
-            return np.broadcast_to(np.arange(shape[-1], dtype=dtype), shape).copy()
-        high = int(spec.high) if spec.high is not None else DEFAULT_INT_HIGH
-        return rng.integers(int(spec.low), max(high, int(spec.low) + 1), size=shape, dtype=dtype)
-    if np.issubdtype(dtype, np.floating):
-        return rng.standard_normal(size=shape).astype(dtype)
-    raise OpscopeError(f"cannot generate values of type {spec.dtype} for input {spec.name!r}")
+    if kind == "position" and shape:
+        return np.broadcast_to(np.arange(shape[-1], dtype=dtype), shape).copy()
+    if kind in ("integer", "position"):
+        low, high = integer_range(spec)
+        return rng.integers(low, high, size=shape, dtype=dtype)
+    return rng.standard_normal(size=shape).astype(dtype)
+
+
+def generated_values(spec: InputSpec) -> str:
+    """The values :func:`random_input` draws for ``spec``, in words."""
+    try:
+        kind = value_kind(spec)
+    except OpscopeError as exc:
+        return str(exc)
+    if kind == "integer":
+        low, high = integer_range(spec)
+        known = "" if spec.high is not None else " (the model records no range)"
+        return f"integers in [{low}, {high}){known}"
+    return {
+        "mask": "attention mask: 1s, then 0s for padding",
+        "bool": "random booleans",
+        "position": "position ids 0, 1, 2, ...",
+        "float": "standard normal floats",
+    }[kind]
+
+
+def generated_input(spec: InputSpec, batch: int = DEFAULT_BATCH) -> GeneratedInput:
+    """What a run without the user's inputs feeds ``spec``; no shape when the model records
+    none (``values`` then says how to give one)."""
+    try:
+        shape: list[int] | None = list(concrete_shape(spec, batch))
+        values = generated_values(spec)
+    except OpscopeError as exc:
+        shape, values = None, str(exc)
+    return GeneratedInput(name=spec.name, dtype=spec.dtype, shape=shape, values=values)
 
 
 def random_inputs(

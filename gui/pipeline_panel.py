@@ -25,7 +25,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from opscope.backend.contracts.models import ModelSummary, TensorInfo
+from opscope.backend.contracts.models import InspectResult, ModelSummary, TensorInfo
 from opscope.backend.contracts.optimize import OptimizeOptions
 from opscope.errors import OpscopeError
 
@@ -50,6 +50,18 @@ def suggested_input(tensor: TensorInfo) -> str:
     return f"{name}:1x3x224x224:{dtype if dtype.startswith('float') else 'float32'}"
 
 
+def generated_text(result: InspectResult) -> str:
+    """The field's placeholder: the shapes a run uses when the field is left empty."""
+    shapes = [
+        f"{g.name}:{'x'.join(map(str, g.shape))}:{g.dtype}"
+        for g in result.generated_inputs
+        if g.shape is not None
+    ]
+    if not shapes or len(shapes) < len(result.generated_inputs):
+        return "NAME:1x3x224x224:float32, … (empty: as saved)"
+    return "empty: " + ", ".join(shapes) + " (generated)"
+
+
 def parse_input_shapes(text: str) -> list[str]:
     """The "Input shapes" field as the job's ``inputs``: ``NAME:SHAPE:DTYPE`` strings.
 
@@ -69,7 +81,7 @@ class PipelinePanel(QWidget):
     cancel_requested = Signal()
     profile_requested = Signal()
 
-    def __init__(self, summary: ModelSummary, settings: QSettings, parent=None) -> None:
+    def __init__(self, summary: InspectResult, settings: QSettings, parent=None) -> None:
         super().__init__(parent)
         self.settings = settings
         layout = QVBoxLayout(self)
@@ -107,14 +119,14 @@ class PipelinePanel(QWidget):
         self._sync_enabled()
 
     # -- the groups ----------------------------------------------------------------------
-    def _convert_box(self, summary: ModelSummary) -> QGroupBox:
+    def _convert_box(self, summary: InspectResult) -> QGroupBox:
         box = QGroupBox("Convert to ONNX", self)
         form = QFormLayout(box)
         self.opset = QSpinBox(box)
         self.opset.setRange(0, 23)
         self.opset.setSpecialValueText("exporter's default")
         self.input_shapes = QLineEdit(box)
-        self.input_shapes.setPlaceholderText("NAME:1x3x224x224:float32, … (empty: as saved)")
+        self.input_shapes.setPlaceholderText(generated_text(summary))
         self.input_error = QLabel("", box)
         self.input_error.setStyleSheet("color: #c0392b;")
         self.input_error.setWordWrap(True)

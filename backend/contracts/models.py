@@ -44,10 +44,21 @@ class InspectParams(Contract, frozen=True):
     path: str
 
 
+class GeneratedInput(Contract, frozen=True):
+    """What a run without the user's inputs feeds one input: its shape (None where the model
+    records none: then ``values`` says how to give one) and its values in words."""
+
+    name: str
+    dtype: str
+    shape: list[int] | None
+    values: str
+
+
 class InspectResult(ModelSummary, frozen=True):
-    """The summary and the path it was read from."""
+    """The summary, the path it was read from and the inputs a run would generate."""
 
     path: str = ""
+    generated_inputs: list[GeneratedInput] = []
 
 
 class Verification(Contract, frozen=True):

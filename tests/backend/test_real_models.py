@@ -7,6 +7,7 @@ a ``ModelOutput`` and taking ``attention_mask`` by keyword; TorchScript), keras.
 
 from __future__ import annotations
 
+import json
 import subprocess
 import sys
 import zipfile
@@ -18,7 +19,7 @@ import real_models as real
 
 from opscope.backend.convert import ConvertOptions, convert_model
 from opscope.backend.inputs import parse_input_option
-from opscope.backend.inspect import inspect_model
+from opscope.backend.inspect import inspect_model, inspection
 from opscope.backend.models import open_model
 from opscope.backend.models.base import first_line
 from opscope.backend.optimize.pipeline import OptimizeOptions, optimize_model
@@ -130,6 +131,26 @@ def test_program_inputs_are_plausible(transformer_programs: dict[str, Path]) -> 
     ids, mask = inputs["input_ids"], inputs["attention_mask"]
     assert ids.max() > real.VOCAB // 2 and ids.min() < real.VOCAB // 10
     assert set(np.unique(mask)) <= {0, 1} and mask[0].all()
+
+
+def test_inspect_lists_the_inputs_a_run_would_generate(
+    transformer_programs: dict[str, Path], bert_torchscript: Path
+) -> None:
+    """``inspect --json`` says what a run without ``--input``/``--calib`` feeds the model:
+    the shape, and values that span the vocabulary read from the embedding."""
+    run = subprocess.run(
+        [sys.executable, "-m", "opscope", "inspect", "--json", str(transformer_programs["bert"])],
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    generated = {g["name"]: g for g in json.loads(run.stdout)["generated_inputs"]}
+    assert generated["input_ids"]["shape"] == [2, 16]
+    assert generated["input_ids"]["values"] == f"integers in [0, {real.VOCAB})"
+    assert generated["attention_mask"]["values"].startswith("attention mask")
+    script = {g["name"]: g for g in inspection(bert_torchscript)["generated_inputs"]}
+    assert script["input_ids"]["shape"] is None  # TorchScript records no shapes
+    assert "--input input_ids:2x128:int64" in script["input_ids"]["values"]
 
 
 def test_bert_torchscript_takes_int64_ids(bert_torchscript: Path, folder: Path) -> None:

@@ -153,3 +153,22 @@ def test_the_default_tolerance_is_the_backends_relative_one(qtbot, window):
     assert panel.options().tolerance is None and "relative" in panel.tolerance.text()
     panel.tolerance.setValue(0.05)
     assert panel.options().tolerance == 0.05
+
+
+def test_the_input_field_shows_the_shapes_an_empty_field_runs_at(qtbot, tmp_path):
+    """The placeholder is what ``inspect`` says a run generates, not a generic example."""
+    from PySide6.QtCore import QSettings
+
+    from opscope.backend.contracts.models import GeneratedInput
+
+    generated = GeneratedInput(name="x", dtype="float32", shape=[2, 3, 64, 64], values="floats")
+    summary = InspectResult(
+        format="torch-export",
+        inputs=[TensorInfo(name="x", dtype="float32", shape=[2, 3, 64, 64])],
+        generated_inputs=[generated],
+        path="m.pt2",
+    )
+    settings = QSettings(str(tmp_path / "s.ini"), QSettings.Format.IniFormat)
+    panel = PipelinePanel(summary, settings)
+    qtbot.addWidget(panel)
+    assert panel.input_shapes.placeholderText() == "empty: x:2x3x64x64:float32 (generated)"
