@@ -116,3 +116,17 @@ def test_trim_cache_drops_the_least_recently_used(tmp_path):
     removed = trim_cache(tmp_path, 250, keep=paths[0])
     assert removed == [paths[1], paths[2]]
     assert sorted(p.name for p in tmp_path.iterdir()) == ["0.npz", "3.npz"]
+
+
+def test_the_summary_builder_fills_exactly_the_summary_contract() -> None:
+    """Adapters fill a mutable ``GraphSummary`` field by field; the job hands on the frozen
+    ``ModelSummary``. A field added to one and not the other would be dropped or refused."""
+    import dataclasses
+
+    from opscope.backend.contracts.models import ModelSummary
+    from opscope.backend.summary import GraphSummary, TensorInfo
+
+    assert [f.name for f in dataclasses.fields(GraphSummary)] == list(
+        ModelSummary.__struct_fields__
+    )
+    assert [f.name for f in dataclasses.fields(TensorInfo)] == ["name", "dtype", "shape"]
