@@ -10,12 +10,12 @@ from __future__ import annotations
 import contextlib
 import io
 import logging
+import tempfile
+import warnings
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
-import tempfile
-import warnings
 
 import numpy as np
 
@@ -185,7 +185,9 @@ def finite_ranges(
         list(op_types),
         augmented_model_path=str(folder / "augmented.onnx"),
         calibrate_method=method,
-        extra_options={key: extra[name] for name, key in CALIBRATOR_OPTIONS.items() if name in extra},
+        extra_options={
+            key: extra[name] for name, key in CALIBRATOR_OPTIONS.items() if name in extra
+        },
     )
     calibrator.infer_session = FiniteOutputs(calibrator.infer_session)
     calibrator.collect_data(BatchReader(batches))
