@@ -14,10 +14,10 @@ from pyqtgraph.GraphicsScene.mouseEvents import MouseClickEvent
 from PySide6.QtCore import QPointF, Qt, Signal
 from PySide6.QtWidgets import QVBoxLayout, QWidget
 
+from opscope.gui.bar_rows import BAR_HEIGHT, bar_start, name_at, name_under
 from opscope.gui.timeline.colors import op_color
 
 TOP_N = 10
-BAR_HEIGHT = 0.7  # in rows
 
 
 class OpChart(QWidget):
@@ -65,26 +65,16 @@ class OpChart(QWidget):
 
     def op_at(self, y: float) -> str | None:
         """The op whose bar lies at plot coordinate ``y`` (bars sit at 0 … n-1, top is n-1)."""
-        row = round(y)
-        if not self.ops or not 0 <= row < len(self.ops) or abs(y - row) > BAR_HEIGHT / 2:
-            return None
-        return self.ops[len(self.ops) - 1 - row]
+        return name_at(self.ops, y)
 
     def bar_center(self, op: str) -> QPointF:
         """Where the bar of ``op`` is drawn, in the plot widget's coordinates (for tests)."""
-        row = len(self.ops) - 1 - self.ops.index(op)
-        view_box = self.plot.getPlotItem().getViewBox()
-        x_max = view_box.viewRange()[0][1]
-        scene = view_box.mapViewToScene(QPointF(x_max * 0.01, row))
-        return QPointF(self.plot.mapFromScene(scene))
+        return bar_start(self.plot, self.ops, op)
 
     def _clicked(self, event: MouseClickEvent) -> None:
         if event.button() != Qt.MouseButton.LeftButton:
             return
-        view_box = self.plot.getPlotItem().getViewBox()
-        if not view_box.sceneBoundingRect().contains(event.scenePos()):
-            return
-        op = self.op_at(view_box.mapSceneToView(event.scenePos()).y())
+        op = name_under(self.plot, self.ops, event.scenePos())
         if op is not None:
             self.op_clicked.emit(op)
 

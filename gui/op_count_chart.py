@@ -14,10 +14,11 @@ from PySide6.QtCore import QPointF, Qt, Signal
 from PySide6.QtGui import QFontMetrics, QResizeEvent
 from PySide6.QtWidgets import QWidget
 
+from opscope.gui.bar_rows import BAR_HEIGHT, bar_start, name_at, name_under
+
 CHART_TOP = 25  # never more bars than this, however tall the chart
 ROW_PX = 18  # the least height a bar and its label get
 MIN_ROWS = 3
-BAR_HEIGHT = 0.7  # in rows
 AXIS_SHARE = 0.4  # the labels take at most this share of the chart's width
 CHROME_PX = 70  # title and bottom axis
 
@@ -95,32 +96,20 @@ class OpCountChart(pg.PlotWidget):
 
     def op_at(self, y: float) -> str | None:
         """The op whose bar lies at plot coordinate ``y`` (top bar is row n-1)."""
-        row = round(y)
-        if not self.ops or not 0 <= row < len(self.ops) or abs(y - row) > BAR_HEIGHT / 2:
-            return None
-        return self.ops[len(self.ops) - 1 - row]
+        return name_at(self.ops, y)
 
     def bar_center(self, op: str) -> QPointF:
         """Where the bar of ``op`` starts, in this widget's coordinates (for tests)."""
-        row = len(self.ops) - 1 - self.ops.index(op)
-        view_box = self.getPlotItem().getViewBox()
-        scene = view_box.mapViewToScene(QPointF(view_box.viewRange()[0][1] * 0.01, row))
-        return QPointF(self.mapFromScene(scene))
-
-    def _op_under(self, scene_pos: QPointF) -> str | None:
-        view_box = self.getPlotItem().getViewBox()
-        if not view_box.sceneBoundingRect().contains(scene_pos):
-            return None
-        return self.op_at(view_box.mapSceneToView(scene_pos).y())
+        return bar_start(self, self.ops, op)
 
     def _hovered(self, scene_pos: QPointF) -> None:
-        op = self._op_under(scene_pos)
+        op = name_under(self, self.ops, scene_pos)
         count = dict(self.counts).get(op or "", 0)
         self.setToolTip(f"{op}: {count:,} nodes" if op else "")
 
     def _clicked(self, event: MouseClickEvent) -> None:
         if event.button() != Qt.MouseButton.LeftButton:
             return
-        op = self._op_under(event.scenePos())
+        op = name_under(self, self.ops, event.scenePos())
         if op is not None:
             self.op_clicked.emit(op)
