@@ -22,8 +22,10 @@ from opscope.profiling.stats import op_stats, trace_summary
 from opscope.profiling.trace import load_trace, save_trace
 from opscope.progress import FractionProgress
 
-CACHE_VERSION = "5"  # 2: is_op, flows, args kept in the source file; 3-5: readable lane labels, XSpace
-# 4: XSpace read directly, TF op self time over ops, overlapping slices on rows of their own
+# 2: is_op, flows, args kept in the source file; 3-5: readable lane labels, XSpace read
+# directly, TF op self time over ops, overlapping slices on rows of their own; 6: XSpace
+# counters
+CACHE_VERSION = "6"
 CACHE_BUDGET_BYTES = 8 << 30  # imported traces kept, least recently used dropped first
 
 

@@ -4,10 +4,12 @@ No tensorflow and no xprof on this path: xprof's trace viewer conversion took 18
 1.8 GB for a 41 MB file; this reads the same file's protobuf wire format (see
 :mod:`xspace_wire`) into numpy columns. Planes become process groups (``/host:CPU``, each
 ``/device:GPU:n``; with several hosts, one group per host and plane), lines become lanes,
-events become slices (zero-length events that are no op become instants). As xprof's trace
-viewer does, each ``ThreadpoolListener::StartRegion`` / ``StopRegion`` pair on a line becomes
-one ``ThreadpoolListener::Region`` slice, and events with a ``step_num`` stat are copied to a
-"Steps" lane of their process as ``step N``. Damaged input raises :class:`OpscopeError`.
+events become slices (zero-length events that are no op become instants), a window of a line's
+events at a time. As xprof's trace viewer does, each ``ThreadpoolListener::StartRegion`` /
+``StopRegion`` pair on a line becomes one ``ThreadpoolListener::Region`` slice, events with a
+``step_num`` stat are copied to a "Steps" lane of their process as ``step N``, and a
+``_counters_`` line holds counter samples (:mod:`xspace_counters`), not a lane. Damaged input
+raises :class:`OpscopeError`.
 """
 
 from __future__ import annotations
@@ -26,7 +28,8 @@ from opscope.profiling.lanes import LaneTable
 from opscope.profiling.slices import assemble_trace
 from opscope.profiling.trace import Trace
 from opscope.profiling.xplane_messages import XEvent, XPlane
-from opscope.profiling.xspace_pieces import MAX_LINE_NS, Piece, slice_set
+from opscope.profiling.xspace_counters import COUNTERS_LINE, CounterSamples
+from opscope.profiling.xspace_pieces import MAX_LINE_NS, Piece, Regions, slice_set
 from opscope.profiling.xspace_planes import (
     DERIVED_DEVICE_LINES,
     DEVICE_PREFIX,
@@ -43,13 +46,15 @@ from opscope.profiling.xspace_planes import (
     stat_text,
 )
 from opscope.profiling.xspace_wire import (
+    KEPT_BYTES,
     LENGTH,
+    WINDOW_BYTES,
     EventColumns,
     WireError,
     event_columns,
     events_holding,
     iter_fields,
-    line_records,
+    line_layout,
     read_field,
     signed,
 )
@@ -63,13 +68,14 @@ _STEPS_LANE = "steps"
 
 @dataclass
 class _Line:
-    """One line being read: its bytes, its decoded columns and where they go."""
+    """One window of a line's events: their bytes, decoded columns and where they go."""
 
     buf: bytes
     data: np.ndarray
     start: np.ndarray
     end: np.ndarray
     columns: EventColumns
+    pid: str
     lane_key: int
     line_ns: int
 
@@ -88,8 +94,11 @@ class XSpaceImporter:
     slices: list[Piece] = field(default_factory=list)
     instants: list[Piece] = field(default_factory=list)
     warnings: list[str] = field(default_factory=list)
+    counters: CounterSamples = field(default_factory=CounterSamples)
     bytes_read: int = 0
     skipped: int = 0
+    window_bytes: int = WINDOW_BYTES
+    kept_bytes: int = KEPT_BYTES
 
     def _report(self, message: str, fraction: float | None = None) -> None:
         """The one place progress is reported: the fraction of the input's bytes read (up to
@@ -137,10 +146,8 @@ class XSpaceImporter:
         device = plane.name.startswith(DEVICE_PREFIX)
         self.lanes.process_sort[pid] = index + (1 << 20 if device else 0)  # hosts first
         meta = plane_metadata(plane, self.tables, device)
-        for order, (line_start, line_end) in enumerate(lines):
-            self._read_line(buf, data, (line_start, line_end), meta, pid, device, order)
-            self.bytes_read += line_end - line_start
-            self._report("reading events")
+        for order, span in enumerate(lines):
+            self._read_line(buf, data, span, (plane, meta), pid, device, order)
 
     # -- lines ------------------------------------------------------------------------------
     def _read_line(
@@ -148,33 +155,46 @@ class XSpaceImporter:
         buf: bytes,
         data: np.ndarray,
         span: tuple[int, int],
-        meta: PlaneMetadata,
+        plane_meta: tuple[object, PlaneMetadata],
         pid: str,
         device: bool,
         order: int,
     ) -> None:
-        records = line_records(buf, data, *span)
-        line_id = _number(records.fields, _LINE_ID)
-        names = [records.fields.get(f) for f in (_LINE_DISPLAY_NAME, _LINE_NAME)]
+        """One line, a window of its events at a time (:data:`WINDOW_BYTES`), reporting
+        progress after each, so a giant thread moves the bar as smoothly as many small ones
+        (and a progress callback that raises stops the import as soon)."""
+        layout = line_layout(buf, data, span, self.window_bytes, self.kept_bytes)
+        line_id = _number(layout.fields, _LINE_ID)
+        names = [layout.fields.get(f) for f in (_LINE_DISPLAY_NAME, _LINE_NAME)]
         thread = next((n for n in names if n and isinstance(n, bytes)), b"")
         thread = thread.decode("utf-8", "replace")
-        lane_key = self.lane_keys[(pid, line_id)]
-        self.lanes.name_thread(pid, line_id, thread or f"line {line_id}")
-        self.lanes.thread_sort[(pid, line_id)] = order
-        if records.event_start.size == 0:
-            return
-        columns = event_columns(data, records.event_start, records.event_end)
-        line = _Line(
-            buf,
-            data,
-            records.event_start,
-            records.event_end,
-            columns,
-            lane_key,
-            _number(records.fields, _LINE_TIMESTAMP),
-        )
+        counters = layout.fields.get(_LINE_NAME) == COUNTERS_LINE.encode()
+        if not counters:
+            lane_key = self.lane_keys[(pid, line_id)]
+            self.lanes.name_thread(pid, line_id, thread or f"line {line_id}")
+            self.lanes.thread_sort[(pid, line_id)] = order
+        line_ns = _number(layout.fields, _LINE_TIMESTAMP)
+        before, regions = self.bytes_read, Regions()
+        for starts, ends in layout.windows(data, self.window_bytes):
+            if counters:
+                process = self.lanes.process_names[pid]
+                self.counters.add(plane_meta[0], process, line_ns, buf, (starts, ends))
+            else:
+                columns = event_columns(data, starts, ends)
+                line = _Line(buf, data, starts, ends, columns, pid, lane_key, line_ns)
+                self._read_events(line, plane_meta[1], device, thread, regions)
+            self.bytes_read = before + int(ends[-1]) - span[0]
+            self._report("reading events")
+        begin, duration = regions.pairs()
+        if begin.size:
+            self._add_copies(line_ns, begin, duration, [REGION] * begin.size, lane_key)
+        self.bytes_read = before + span[1] - span[0]
+
+    def _read_events(
+        self, line: _Line, meta: PlaneMetadata, device: bool, thread: str, regions: Regions
+    ) -> None:
         self._decode_irregular(line)
-        rows = meta.rows_of(columns.metadata_id)
+        rows = meta.rows_of(line.columns.metadata_id)
         is_op = meta.is_op[rows]
         op = meta.op[rows]
         if device and thread in DERIVED_DEVICE_LINES:
@@ -182,8 +202,10 @@ class XSpaceImporter:
         elif device:
             op = self._kernel_ops(line, meta, op)
         self._add_events(line, meta, rows, op, is_op)
-        self._add_regions(line, meta, rows)
-        self._add_steps(line, meta, pid)
+        kinds = meta.kind[rows]
+        regions.starts.append(line.columns.offset_ps[kinds == REGION_STARTS])
+        regions.stops.append(line.columns.offset_ps[kinds == REGION_STOPS])
+        self._add_steps(line, meta)
 
     def _decode_irregular(self, line: _Line) -> None:
         """Events whose fields are not in field-number order, decoded one at a time."""
@@ -252,52 +274,37 @@ class XSpaceImporter:
                     )
                 )
 
-    def _add_regions(self, line: _Line, meta: PlaneMetadata, rows: np.ndarray) -> None:
-        """Pair each ``StopRegion`` with the ``StartRegion`` just before it on the line."""
-        kinds = meta.kind[rows]
-        starts = np.flatnonzero(kinds == REGION_STARTS)
-        stops = np.flatnonzero(kinds == REGION_STOPS)
-        if starts.size == 0 or stops.size == 0:
-            return
-        offset = line.columns.offset_ps
-        starts = starts[np.argsort(offset[starts], kind="stable")]
-        k = np.searchsorted(offset[starts], offset[stops], "right") - 1
-        ok = k >= 0
-        begin = starts[k[ok]]
-        stop = stops[ok]
-        unique = np.concatenate((k[ok][1:] != k[ok][:-1], [True]))  # the last stop wins
-        begin, stop = begin[unique], stop[unique]
-        durations = offset[stop] - offset[begin]
-        self._add_copies(line, begin, durations, [REGION] * begin.size, line.lane_key)
-
-    def _add_steps(self, line: _Line, meta: PlaneMetadata, pid: str) -> None:
+    def _add_steps(self, line: _Line, meta: PlaneMetadata) -> None:
         steps = [(i, stat_number(s)) for i, s in self._events_with_stat(line, meta, "step_num")]
         steps = [(i, number) for i, number in steps if number is not None]
         if not steps:
             return
-        lane = self.lane_keys[(pid, _STEPS_LANE)]
-        self.lanes.thread_names[(pid, _STEPS_LANE)] = "Steps"
-        self.lanes.thread_sort[(pid, _STEPS_LANE)] = -1
+        lane = self.lane_keys[(line.pid, _STEPS_LANE)]
+        self.lanes.thread_names[(line.pid, _STEPS_LANE)] = "Steps"
+        self.lanes.thread_sort[(line.pid, _STEPS_LANE)] = -1
         at = np.asarray([i for i, _ in steps], np.int64)
         names = [f"step {number}" for _, number in steps]
-        self._add_copies(line, at, line.columns.duration_ps[at], names, lane, STEP_CATEGORY)
+        columns = line.columns
+        self._add_copies(
+            line.line_ns, columns.offset_ps[at], columns.duration_ps[at], names, lane, STEP_CATEGORY
+        )
 
     def _add_copies(
         self,
-        line: _Line,
-        at: np.ndarray,
+        line_ns: int,
+        offset_ps: np.ndarray,
         duration_ps: np.ndarray,
         names: list[str],
         lane_key: int,
         category: str = TRACE_ME_CATEGORY,
     ) -> None:
-        """Slices (no ops) named ``names`` on ``lane_key``, starting where events ``at`` do."""
-        n = at.size
+        """Slices (no ops) named ``names`` on ``lane_key``, at ``offset_ps`` on the line."""
+        n = offset_ps.size
         tables = self.tables
         self.slices.append(
             Piece(
-                line.line_ns,
-                line.columns.offset_ps[at],
+                line_ns,
+                offset_ps,
                 duration_ps,
                 lane_key,
                 np.fromiter((tables.names[name] for name in names), np.int32, n),
@@ -334,7 +341,7 @@ class XSpaceImporter:
             lane_table=self.lanes,
             args=_blob_store(self.tables.blob),
             flows=FlowEvents(),
-            counters_us=[],
+            counters_us=self.counters.series_us(base_ns),
             warnings=self.warnings,
             truncated=False,
             metadata=metadata,
@@ -371,6 +378,6 @@ def read_xspace_files(paths: list[Path], progress: FractionProgress | None = Non
                 f"{path.name} is not a valid TensorFlow profiler file (XSpace): {exc}"
             ) from None
         del buf  # the file's bytes are not needed once its events are columns
-    if not importer.slices and not importer.instants:
+    if not importer.slices and not importer.instants and not importer.counters.pieces:
         raise OpscopeError("it holds no profiler events (the XSpace has no timed events)")
     return importer.finish({"xplane_files": [p.name for p in paths], "hosts": hosts})

@@ -7,7 +7,7 @@ base for the whole import can be chosen once every line is known.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import numpy as np
 
@@ -30,6 +30,28 @@ class Piece:
     is_op: np.ndarray
     args_offset: np.ndarray
     args_length: np.ndarray
+
+
+@dataclass
+class Regions:
+    """Offsets of a line's ``StartRegion`` / ``StopRegion`` events, in line order, gathered
+    a window of events at a time."""
+
+    starts: list[np.ndarray] = field(default_factory=list)
+    stops: list[np.ndarray] = field(default_factory=list)
+
+    def pairs(self) -> tuple[np.ndarray, np.ndarray]:
+        """(start offset, duration) of each region: a ``StopRegion`` closes the
+        ``StartRegion`` just before it; of several stops after one start, the last wins."""
+        starts = np.sort(np.concatenate(self.starts or [np.zeros(0, np.int64)]), kind="stable")
+        stops = np.concatenate(self.stops or [np.zeros(0, np.int64)])
+        if starts.size == 0 or stops.size == 0:
+            return np.zeros(0, np.int64), np.zeros(0, np.int64)
+        k = np.searchsorted(starts, stops, "right") - 1
+        ok = k >= 0
+        unique = np.concatenate((k[ok][1:] != k[ok][:-1], [True]))
+        begin, stop = starts[k[ok]][unique], stops[ok][unique]
+        return begin, stop - begin
 
 
 def slice_set(pieces: list[Piece], base_ns: int, instants: bool = False) -> SliceSet:

@@ -18,7 +18,8 @@ from opscope.errors import OpscopeError
 from opscope.profiling.reader import read_trace
 from opscope.profiling.stats import op_stats, trace_summary
 from opscope.profiling.trace import Trace
-from opscope.profiling.xspace import read_xspace_files
+from opscope.profiling.xspace import XSpaceImporter, read_xspace_files
+from opscope.profiling.xspace_wire import WireError
 
 COLUMNS = ("start_ns", "dur_ns", "self_ns", "lane", "depth", "name", "op", "is_op")
 
@@ -105,6 +106,50 @@ def test_progress_is_determinate(tf_xspace_logdirs: Path) -> None:
     assert fractions[-1] == 1.0
 
 
+def _import(buf: bytes, progress=None, **knobs) -> Trace:
+    importer = XSpaceImporter(progress, len(buf), **knobs)
+    importer.read_space(buf, "")
+    return importer.finish({})
+
+
+WINDOW = 4096
+
+
+def test_lines_read_a_window_at_a_time_give_the_same_trace(tf_xspace_logdirs: Path) -> None:
+    """Tiny windows, walking each line twice instead of keeping its records' places, read
+    the same trace as whole lines at once, and the bar moves every window."""
+    buf = _xplane(tf_xspace_logdirs, "bilstm").read_bytes()
+    whole = _import(buf, window_bytes=len(buf))
+    reading: list[float] = []
+    windows = _import(buf, lambda f, m: reading.append(f), window_bytes=WINDOW, kept_bytes=0)
+    assert _same(whole, windows)
+    for column in ("instant_ts_ns", "instant_lane", "instant_name", "args_offset"):
+        assert np.array_equal(getattr(whole, column), getattr(windows, column)), column
+    reading = reading[:-1]  # the nesting step's
+    assert len(reading) >= len(buf) // WINDOW // 2 and reading == sorted(reading)
+    assert max(np.diff(reading)) <= 0.9 * 2 * WINDOW / len(buf)
+
+
+def test_a_raising_progress_callback_stops_the_import_within_a_window(
+    tf_xspace_logdirs: Path,
+) -> None:
+    """Cancel checks are as fine as progress: the first report comes after one window."""
+
+    class Stop(Exception):
+        pass
+
+    def stop(fraction: float, message: str) -> None:
+        raise Stop
+
+    buf = _xplane(tf_xspace_logdirs, "bilstm").read_bytes()
+    importer = XSpaceImporter(stop, len(buf), window_bytes=WINDOW)
+    with pytest.raises(Stop):
+        importer.read_space(buf, "")
+    read = sum(p.offset_ps.size for p in importer.slices + importer.instants)
+    assert 0 < read <= WINDOW // 6  # an event record takes at least 6 bytes
+    assert _import(buf).events > 10 * WINDOW // 6
+
+
 def test_import_path_loads_neither_tensorflow_nor_xprof(tf_xspace_logdirs: Path) -> None:
     code = (
         "import sys\n"
@@ -173,6 +218,26 @@ def test_mutated_xspace_bytes_never_crash_the_reader(
     try:
         trace = read_xspace_files([path])
     except OpscopeError as exc:
+        assert "\n" not in str(exc)
+    else:
+        assert trace.start_ns.size == trace.dur_ns.size == trace.self_ns.size
+
+
+@settings(
+    max_examples=30,
+    deadline=None,
+    suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
+)
+@given(edits=st.lists(st.tuples(st.floats(0, 1), st.binary(max_size=3)), min_size=1, max_size=4))
+def test_mutated_xspace_bytes_never_crash_the_windowed_reader(small_xplane: bytes, edits) -> None:
+    """Windows of 64 bytes: records cut by a window's end, windows that must grow."""
+    data = bytearray(small_xplane)
+    for where, patch in edits:
+        at = int(where * (len(data) - 1))
+        data[at : at + len(patch)] = patch
+    try:
+        trace = _import(bytes(data), window_bytes=64, kept_bytes=0)
+    except WireError as exc:
         assert "\n" not in str(exc)
     else:
         assert trace.start_ns.size == trace.dur_ns.size == trace.self_ns.size
