@@ -58,16 +58,42 @@ def _table(headers: list[str], rows: list[list[Any]], parent: QWidget) -> QTable
 
 
 def why_not(candidate: CandidateRow, verify: Verification) -> str:
-    """Why a candidate was not chosen: its error, or which check it failed and by how much."""
-    if candidate.error or candidate.passed:
+    """Why a candidate was not chosen: its error, why auto mode did not build, retry or
+    fully measure it, or which check it failed and by how much."""
+    if candidate.error:
         return candidate.error
+    if candidate.screened_out and (candidate.passed or candidate.max_abs_diff is None):
+        return candidate.screened_out
+    if candidate.passed:
+        return ""
     diff, top1 = candidate.max_abs_diff, candidate.top1_agreement
     reasons = []
     if diff is not None and diff > verify.atol:
         reasons.append(f"max abs diff {diff:.3g} over the tolerance (atol {verify.atol:.3g})")
     if top1 is not None and verify.min_top1 is not None and top1 < verify.min_top1:
         reasons.append(f"top-1 agreement {top1:.1%} below {verify.min_top1:.0%}")
-    return "; ".join(reasons) or "outside the tolerance (rtol and atol together)"
+    reason = "; ".join(reasons) or "outside the tolerance (rtol and atol together)"
+    return f"{reason}; {candidate.screened_out}" if candidate.screened_out else reason
+
+
+def interval_text(candidate: CandidateRow) -> str:
+    """The p50's interval in the full measurement, or the quick round's p50, labelled."""
+    if candidate.latency_ms_interval:
+        low, high = candidate.latency_ms_interval
+        return f"{low:.3g}–{high:.3g}"
+    if candidate.screen_ms_p50 is not None:
+        return f"quick round {candidate.screen_ms_p50:.3g}"
+    return ""
+
+
+def decision_text(report: OptimizeReport) -> str:
+    """How auto mode's measurement decided; an undecided one in red."""
+    decision = report.decision
+    if decision is None or not decision.text:
+        return ""
+    if decision.decided:
+        return escape(decision.text)
+    return f"<b style='color:#c0392b'>{escape(decision.text)}</b>"
 
 
 def deploy_text(report: OptimizeReport) -> str:
@@ -177,6 +203,7 @@ class OptimizeResults(QWidget):
                     c.runtime,
                     c.precision,
                     None if c.latency_ms_p50 is None else round(c.latency_ms_p50, 3),
+                    interval_text(c),
                     c.max_abs_diff,
                     "pass" if c.passed else "fail",
                     why_not(c, report.verify),
@@ -189,6 +216,7 @@ class OptimizeResults(QWidget):
                 "Runtime",
                 "Precision",
                 "p50 in auto's run (ms)",
+                "p50 interval (ms)",
                 "Max abs diff",
                 "Verify",
                 "Why not",
@@ -227,6 +255,13 @@ class OptimizeResults(QWidget):
         grid.addWidget(self.speedup_label, 1, 1, 1, 2)
         grid.addWidget(QLabel("Size", self), 4, 0)
         grid.addWidget(QLabel(size_text, self), 4, 1, 1, 2)
+        self.decision_label = QLabel(decision_text(report), self)
+        self.decision_label.setWordWrap(True)
+        measured = QLabel("Measurement", self)
+        for label in (measured, self.decision_label):
+            label.setVisible(bool(self.decision_label.text()))
+        grid.addWidget(measured, 5, 0)
+        grid.addWidget(self.decision_label, 5, 1, 1, 2)
         self.deploy_label = QLabel(deploy_text(report), self)
         self.deploy_label.setWordWrap(True)
         grid.addWidget(QLabel("Deploy with", self), 3, 0)

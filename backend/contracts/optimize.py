@@ -69,7 +69,12 @@ class Latency(Contract, frozen=True):
 
 
 class CandidateRow(Contract, frozen=True):
-    """A variant auto mode built, verified and timed (``input`` is the model as given)."""
+    """A variant auto mode built, verified and timed (``input`` is the model as given).
+
+    ``latency_ms_p50`` and its ~95% interval ``latency_ms_interval`` ([low, high]) come
+    from the full interleaved measurement; ``screen_ms_p50`` from the quick round before
+    it; ``screened_out`` says why a candidate was left out of the full measurement, or
+    not built at all."""
 
     name: str
     latency_ms_p50: float | None
@@ -83,6 +88,9 @@ class CandidateRow(Contract, frozen=True):
     runtime: str = "onnxruntime"
     precision: str = "fp32"
     worst_nodes: list[NodeErrorRow] = []
+    latency_ms_interval: list[float] | None = None
+    screen_ms_p50: float | None = None
+    screened_out: str = ""
 
 
 class NodeErrorRow(Contract, frozen=True):
@@ -103,6 +111,16 @@ class Machine(Contract, frozen=True):
     platform: str
     python: str
     libraries: dict[str, str]
+
+
+class Decision(Contract, frozen=True):
+    """How auto mode's measurement decided: ``remeasured`` extra rounds of the contenders
+    (when the spread was too wide to tell them apart), whether it could then decide, and
+    in words what it could not tell apart and what it did about it."""
+
+    remeasured: int = 0
+    decided: bool = True
+    text: str = ""
 
 
 class OptimizeReport(Contract, frozen=True):
@@ -131,6 +149,7 @@ class OptimizeReport(Contract, frozen=True):
     precision: str = "fp32"
     files: list[str] = []
     compile_properties: dict[str, str] = {}
+    decision: Decision | None = None
 
 
 class BenchParams(Contract, frozen=True):

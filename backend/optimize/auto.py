@@ -4,20 +4,31 @@ Nothing is assumed about what helps: on a 2-core CPU dynamic INT8 made a small C
 slower while static QDQ INT8 made it 3.6x faster, so every candidate is measured, in one
 interleaved run together with the input model. The fastest candidate that passes
 verification wins; one slower than the input never does.
+
+Time goes where it can change the answer. A quick interleaved round (a few calls of each
+variant) comes first: a passing candidate over :data:`SCREEN_OUT` times the fastest passing
+one cannot win and is left out of the full measurement, and the variants that exist only
+to rescue an INT8 model that missed the tolerance (other calibrations of the same graph,
+retries with nodes in float) are built only for INT8 models that ran fast enough to win:
+they keep more in float and are never faster. The full measurement then times the
+remaining ones; where their spread is too wide to tell the winner from the runner-up, or
+the winner's gain from the noise, the contenders are measured again (at most
+:data:`REMEASURES` times), and a gain still within the noise does not replace the input.
 """
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass
 
 from opscope.backend.contracts.optimize import OptimizeOptions
-from opscope.backend.optimize import int8_retry, openvino_candidates, prune, quantize
+from opscope.backend.optimize import int8_retry, openvino_candidates, prune, quantize, screening
 from opscope.backend.optimize.bench import (
     LatencyStats,
     RunOnce,
     measure_budgeted,
-    onnx_session,
-    session_runner,
+    measure_interleaved,
+    within_noise,
 )
 from opscope.backend.optimize.candidate import (
     ONNXRUNTIME,
@@ -40,6 +51,8 @@ MEASURE_BUDGET_S = 30.0
 # a variant must beat what it would replace by this much in the same run: closer than
 # that is noise on this shared machine, and a copy of the input must not be sold as faster
 MIN_GAIN = 0.03
+REMEASURES = 2  # extra rounds of the contenders when the spread is too wide to decide
+NOISY_SPREAD = 1.5  # p90 over p50 of a contender: too busy to decide in that round
 
 
 def build_candidates(chain: Chain, options: OptimizeOptions, batch: int) -> Candidates:
@@ -66,22 +79,144 @@ def build_candidates(chain: Chain, options: OptimizeOptions, batch: int) -> Cand
     return context
 
 
-def choose(candidates: list[Candidate], input_p50: float, input_is_onnx: bool) -> Candidate:
-    """The fastest passing candidate; for an ONNX input, the plain (pruned) input in
-    onnxruntime (when it competes) unless the fastest beats the input by ``MIN_GAIN``."""
-    passing = [c for c in candidates if c.passed and c.latency]
-    if not passing:
-        raise OpscopeError(f"no candidate passed verification ({_why_none(candidates)})")
-    best = min(passing, key=lambda c: c.latency.p50)
-    plain = candidates[0]
-    if (
-        best.latency.p50 > input_p50 * (1 - MIN_GAIN)
-        and input_is_onnx
-        and plain.passed
-        and plain.runtime == ONNXRUNTIME
-    ):
-        best = plain
-    return best
+class Timing:
+    """The runners of the input and the candidates, each made once (an onnxruntime session,
+    a compiled OpenVINO model) and reused by every round that times it."""
+
+    def __init__(self, reference: Reference, threads: int | None, batch: int) -> None:
+        self.reference, self.threads, self.batch = reference, threads, batch
+        self.runners: dict[str, RunOnce] = {"input": reference.original_runner()}
+
+    def of(self, candidate: Candidate) -> RunOnce:
+        if candidate.name not in self.runners:
+            self.runners[candidate.name] = candidate.runner(self.reference.inputs, self.threads)
+        return self.runners[candidate.name]
+
+    def screen(self, candidates: Iterable[Candidate]) -> LatencyStats:
+        """The quick round: a few interleaved calls of the input and of each built candidate
+        not screened yet (failing ones too: whether they are worth rescuing depends on it)."""
+        fresh = [c for c in candidates if c.usable and c.screen is None]
+        variants = {"input": self.runners["input"]} | {c.name: self.of(c) for c in fresh}
+        stats = measure_interleaved(
+            variants, screening.SCREEN_RUNS, 1, self.batch, block=screening.SCREEN_RUNS, settle=1
+        )
+        for c in fresh:
+            c.screen = stats[c.name]
+        return stats["input"]
+
+    def measure(
+        self, candidates: list[Candidate], runs: int, warmup: int, budget_s: float
+    ) -> LatencyStats:
+        """One interleaved round of the input and ``candidates``, added to what earlier
+        rounds measured of them; the input's figure in this round."""
+        variants = {"input": self.runners["input"]} | {c.name: self.of(c) for c in candidates}
+        stats = measure_budgeted(variants, runs, warmup, self.batch, budget_s)
+        for c in candidates:
+            new = stats[c.name]
+            c.latency = c.latency.pooled(new, self.batch) if c.latency else new
+        return stats["input"]
+
+
+@dataclass
+class Verdict:
+    """What one look at the full measurement's numbers says."""
+
+    best: Candidate
+    contenders: list[Candidate]  # not told apart from ``best`` (``best`` first)
+    reasons: list[str]
+
+    @property
+    def decided(self) -> bool:
+        return not self.reasons
+
+
+def _interval(stats: LatencyStats) -> str:
+    low, high = stats.interval()
+    return f"{stats.p50:.3g} ms, p50 interval {low:.3g}-{high:.3g}"
+
+
+def judge(finalists: list[Candidate], input_stats: LatencyStats, keep: Candidate | None) -> Verdict:
+    """The fastest finalist, the ones its p50 cannot be told from by more than ``MIN_GAIN``,
+    and why the numbers cannot decide: a runner-up within the noise, a gain over the input
+    within the noise (``keep``: the plain copy that replaces an ONNX input), or a contender
+    whose p90 is over ``NOISY_SPREAD`` times its p50."""
+    ranked = sorted(finalists, key=lambda c: c.latency.p50)
+    best, reasons = ranked[0], []
+    contenders = [best] + [c for c in ranked[1:] if within_noise(best.latency, c.latency, MIN_GAIN)]
+    if len(contenders) > 1:
+        others = ", ".join(f"{c.name} ({_interval(c.latency)})" for c in contenders[1:])
+        reasons.append(f"{best.name} ({_interval(best.latency)}) could not be told from {others}")
+    if keep is not None and best is not keep and within_noise(best.latency, input_stats, MIN_GAIN):
+        reasons.append(
+            f"the gain of {best.name} ({_interval(best.latency)}) over the input "
+            f"({_interval(input_stats)}) is within the noise"
+        )
+        contenders.append(keep)
+    noisy = [c.name for c in contenders if c.latency.spread > NOISY_SPREAD]
+    if input_stats.spread > NOISY_SPREAD:
+        noisy.append("the input")
+    if noisy:
+        reasons.append(f"p90 over {NOISY_SPREAD:g}x p50 for {', '.join(noisy)}")
+    return Verdict(best, contenders, reasons)
+
+
+def choose(
+    finalists: list[Candidate], input_stats: LatencyStats, keep: Candidate | None, rounds: int
+) -> tuple[Candidate, dict]:
+    """The fastest finalist, unless (``keep`` given: an ONNX input) it does not beat the
+    input by ``MIN_GAIN`` or its gain is within the noise; and the report's decision."""
+    verdict = judge(finalists, input_stats, keep)
+    best = verdict.best
+    kept = (
+        keep is not None
+        and best is not keep
+        and (
+            best.latency.p50 > input_stats.p50 * (1 - MIN_GAIN)
+            or within_noise(best.latency, input_stats, MIN_GAIN)
+        )
+    )
+    chosen = keep if kept else best
+    text = ""
+    if not verdict.decided:
+        after = f" after {rounds} re-measurement{'s' * (rounds != 1)}" if rounds else ""
+        outcome = (
+            f"kept {keep.name}, the input unchanged"
+            if kept and chosen is keep
+            else f"chose {chosen.name}, the fastest at p50"
+        )
+        text = f"undecided{after}: {'; '.join(verdict.reasons)}; {outcome}"
+    elif rounds:
+        text = f"decided after {rounds} re-measurement{'s' * (rounds != 1)} of the contenders"
+    return chosen, {"remeasured": rounds, "decided": verdict.decided, "text": text}
+
+
+def _distinct(candidates: list[Candidate]) -> list[Candidate]:
+    return [c for i, c in enumerate(candidates) if all(c is not o for o in candidates[:i])]
+
+
+def measure_and_choose(
+    finalists: list[Candidate],
+    timing: Timing,
+    options: OptimizeOptions,
+    keep: Candidate | None,
+) -> tuple[Candidate, dict, LatencyStats]:
+    """The full interleaved measurement, re-measuring the contenders while the numbers
+    cannot decide (at most ``REMEASURES`` times); the choice, the decision, the input's
+    pooled figure."""
+    input_stats = timing.measure(finalists, options.runs, options.warmup, MEASURE_BUDGET_S)
+    rounds, pool = 0, finalists
+    while rounds < REMEASURES:
+        verdict = judge(pool, input_stats, keep)
+        if verdict.decided:
+            break
+        # the others were told apart from the best in a round they shared: only the
+        # contenders (and the input) are measured again, and compared from then on
+        rounds, pool = rounds + 1, _distinct(verdict.contenders)
+        # warm already: one round of lead-in; a third of the budget per re-measurement
+        more = timing.measure(pool, options.runs, 1, MEASURE_BUDGET_S / 3)
+        input_stats = input_stats.pooled(more, timing.batch)
+    chosen, decision = choose(pool, input_stats, keep, rounds)
+    return chosen, decision, input_stats
 
 
 def _why_none(candidates: list[Candidate]) -> str:
@@ -97,16 +232,10 @@ def _why_none(candidates: list[Candidate]) -> str:
     return errors[0] if errors else "no candidate could be built"
 
 
-def _try_ort_all(
-    best: Candidate,
-    reference: Reference,
-    options: OptimizeOptions,
-    batch: int,
-    stats: dict[str, LatencyStats],
-) -> Candidate:
+def _try_ort_all(best: Candidate, timing: Timing, options: OptimizeOptions) -> Candidate:
     """Level-all offline optimization of the winner, kept only if clearly faster than the
-    winner and than the input, measured together with both; ``stats["input"]`` is then
-    replaced by that run's figure so the table compares numbers from one run."""
+    winner and than the input, measured together with both (a round of its own: the
+    winner's figure stays the full measurement's)."""
     trial = extend(
         best,
         f"{best.name}+ort-all",
@@ -120,18 +249,17 @@ def _try_ort_all(
     )
     if not trial.passed:
         return best
-    runners: dict[str, RunOnce] = {"input": reference.original_runner()}
-    for c in (best, trial):
-        runners[c.name] = session_runner(
-            onnx_session(c.chain.current, options.threads), reference.inputs
-        )
-    trial_stats = measure_budgeted(
-        runners, options.runs, options.warmup, batch, budget_s=MEASURE_BUDGET_S / 3
+    variants = {
+        "input": timing.runners["input"],
+        best.name: timing.of(best),
+        trial.name: timing.of(trial),
+    }
+    stats = measure_budgeted(
+        variants, options.runs, options.warmup, timing.batch, budget_s=MEASURE_BUDGET_S / 3
     )
-    faster_than_best = trial_stats[trial.name].p50 < trial_stats[best.name].p50 * (1 - MIN_GAIN)
-    if faster_than_best and trial_stats[trial.name].p50 < trial_stats["input"].p50:
-        trial.latency = trial_stats[trial.name]
-        stats["input"] = trial_stats["input"]
+    faster_than_best = stats[trial.name].p50 < stats[best.name].p50 * (1 - MIN_GAIN)
+    if faster_than_best and stats[trial.name].p50 < stats["input"].p50:
+        trial.latency = stats[trial.name]
         return trial
     return best
 
@@ -157,10 +285,12 @@ def _warnings_of(warnings: list[str], chosen: Candidate) -> list[str]:
 
 @dataclass
 class AutoResult:
-    """The candidate table (the input first) and the chosen candidate."""
+    """The candidate table (the input first), the chosen candidate, and how the
+    measurement decided (the report's ``decision``)."""
 
     rows: list[dict]
     chosen: Candidate
+    decision: dict
 
 
 def auto_optimize(
@@ -169,24 +299,28 @@ def auto_optimize(
     """Build, verify and time the candidates; continue ``chain`` with the chosen one."""
     progress(Step.AUTO, 0.0, "building and verifying candidates")
     context = build_candidates(chain, options, batch)
-    progress(Step.AUTO, 0.5, "per-node INT8 errors; retrying INT8 that missed the tolerance")
-    context.all += int8_retry.retry_int8(context, options, chain.warnings)
-    candidates = context.all
     reference = chain.reference
-    progress(Step.AUTO, 0.6, f"measuring {len(candidates)} candidates and the input, interleaved")
-    runners: dict[str, RunOnce] = {"input": reference.original_runner()}
-    for c in candidates:
-        if c.usable:
-            runners[c.name] = c.runner(reference.inputs, options.threads)
-    stats = measure_budgeted(runners, options.runs, options.warmup, batch, MEASURE_BUDGET_S)
-    for c in candidates:
-        c.latency = stats.get(c.name)
-    best = choose(candidates, stats["input"].p50, reference.adapter.format == "onnx")
+    timing = Timing(reference, options.threads, batch)
+    progress(Step.AUTO, 0.4, f"quick round of {len(context.all)} candidates")
+    timing.screen(context.all)
+    progress(Step.AUTO, 0.45, "rescuing INT8 that missed the tolerance and ran fast")
+    context.all += screening.rescue(context, options, chain.warnings)
+    candidates = context.all
+    input_is_onnx = reference.adapter.format == "onnx"
+    plain = candidates[0] if candidates else None
+    keep = (
+        plain if input_is_onnx and plain and plain.passed and plain.runtime == ONNXRUNTIME else None
+    )
+    finalists = screening.finalists(candidates, plain)
+    if not finalists:
+        raise OpscopeError(f"no candidate passed verification ({_why_none(candidates)})")
+    progress(Step.AUTO, 0.6, f"measuring {len(finalists)} candidates and the input, interleaved")
+    best, decision, input_stats = measure_and_choose(finalists, timing, options, keep)
     int8_retry.explain_chosen(best, context)
     final = best
     if best.runtime == ONNXRUNTIME:
         progress(Step.AUTO, 0.85, f"trying ORT level all on {best.name}")
-        final = _try_ort_all(best, reference, options, batch, stats)
+        final = _try_ort_all(best, timing, options)
     if final is not best:
         final.worst_nodes = best.worst_nodes
         candidates.append(final)
@@ -196,16 +330,17 @@ def auto_optimize(
     chain.current = final.chain.current
     chain.warnings[:] = sorted(
         set(_warnings_of(chain.warnings, final))
-        | set(slower_note(reference.adapter.format, final.latency, stats["input"]))
-        | set(_openvino_slower_note(options, reference, final, stats["input"]))
+        | set(slower_note(reference.adapter.format, final.latency, input_stats))
+        | set(_openvino_slower_note(options, reference, final, input_stats))
         | set(openvino_candidates.static_note(final))
     )
     progress(Step.AUTO, 1.0, f"chose {final.name} ({final.runtime} {final.precision})")
     rows = [c.to_dict() for c in candidates]
-    source = {"name": "input", "latency_ms_p50": stats["input"].p50, "max_abs_diff": 0.0}
+    source = {"name": "input", "latency_ms_p50": input_stats.p50, "max_abs_diff": 0.0}
     source |= {"top1_agreement": None, "passed": True, "chosen": False, "pareto": False}
     source |= {"runtime": _input_runtime(reference), "precision": "fp32"}
-    return AutoResult([source, *rows], final)
+    source |= {"latency_ms_interval": list(input_stats.interval())}
+    return AutoResult([source, *rows], final, decision)
 
 
 def _openvino_slower_note(

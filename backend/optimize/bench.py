@@ -15,7 +15,7 @@ import functools
 import math
 import time
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import asdict, dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -48,7 +48,8 @@ def steady_allocator() -> None:
 
 @dataclass(frozen=True)
 class LatencyStats:
-    """Latency of one variant in milliseconds; throughput in samples per second."""
+    """Latency of one variant in milliseconds; throughput in samples per second;
+    ``samples`` the timed calls themselves (ms), so a re-measurement can add to them."""
 
     p50: float
     p90: float
@@ -56,16 +57,48 @@ class LatencyStats:
     mean: float
     throughput: float
     runs: int
+    samples: tuple[float, ...] = field(default=(), repr=False, compare=False)
 
     @classmethod
     def from_times(cls, seconds: Sequence[float], batch: int) -> LatencyStats:
         ms = np.asarray(seconds, dtype=np.float64) * 1000.0
         p50, p90, p99 = (float(v) for v in np.percentile(ms, [50, 90, 99]))
         mean = float(ms.mean())
-        return cls(p50, p90, p99, mean, batch * 1000.0 / mean if mean > 0 else 0.0, len(ms))
+        throughput = batch * 1000.0 / mean if mean > 0 else 0.0
+        return cls(p50, p90, p99, mean, throughput, len(ms), tuple(float(v) for v in ms))
+
+    def pooled(self, other: LatencyStats, batch: int) -> LatencyStats:
+        """These calls and ``other``'s together (a re-measurement of the same variant)."""
+        return LatencyStats.from_times([v / 1000.0 for v in self.samples + other.samples], batch)
+
+    def interval(self) -> tuple[float, float]:
+        """A distribution-free ~95% confidence interval of the p50 (order statistics of the
+        sorted calls, ``n/2 -+ 0.98 sqrt(n)``): calls on a busy machine are not normal, and
+        a few very slow ones must not widen it as they would a mean's. Calls in one block
+        are not independent, so it is, if anything, too narrow: it is used to refuse a
+        decision, never to prove one by itself."""
+        ms = sorted(self.samples)
+        if len(ms) < 2:
+            return (self.p50, self.p50)
+        half = 0.98 * math.sqrt(len(ms))
+        low = max(int(math.floor(len(ms) / 2 - half)), 0)
+        high = min(int(math.ceil(len(ms) / 2 + half)), len(ms) - 1)
+        return (ms[low], ms[high])
+
+    @property
+    def spread(self) -> float:
+        """p90 over p50: 1.0 for a steady run; past about 1.5 the machine was busy."""
+        return self.p90 / self.p50 if self.p50 > 0 else 1.0
 
     def to_dict(self) -> dict[str, float]:
-        return asdict(self)
+        return {
+            "p50": self.p50,
+            "p90": self.p90,
+            "p99": self.p99,
+            "mean": self.mean,
+            "throughput": self.throughput,
+            "runs": self.runs,
+        }
 
     def latency_ms(self) -> dict[str, float]:
         """The ``latency_ms`` object of the optimize report."""
@@ -117,17 +150,23 @@ def budgeted_runs(
     fill_s: float = 2.0,
     least: int = 5,
     most: int = 1000,
+    warmup: int = 0,
+    settle_share: float = 0.0,
 ) -> int:
     """Timed runs per variant: ``wanted``, fewer where one round of every variant would not
     fit ``budget_s`` (never under ``least``), more where ``wanted`` rounds take less than
-    ``fill_s`` (never over ``most``). A model that runs in a fraction of a millisecond,
-    timed 30 times, gives percentiles of timer and scheduler noise: a model compared with
-    an unchanged copy of itself came out 1.10x "faster"."""
+    ``fill_s`` (never over ``most``). The budget covers the untimed calls too: ``warmup``
+    rounds, and ``settle_share`` untimed calls per timed one (a block's lead-in; a BERT-like
+    encoder's "30 s" measurement of 20 variants took 62 s without them). A model that runs
+    in a fraction of a millisecond, timed 30 times, gives percentiles of timer and
+    scheduler noise: a model compared with an unchanged copy of itself came out 1.10x
+    "faster"."""
     start = time.perf_counter()
     for run in variants.values():
         run()
     one_round = max(time.perf_counter() - start, 1e-6)
-    wanted, fit = max(wanted, 1), budget_s / one_round
+    wanted = max(wanted, 1)
+    fit = (budget_s / one_round - max(warmup - 1, 0)) / (1.0 + settle_share)
     runs = wanted if fit >= wanted else max(least, int(fit))
     return max(runs, min(most, int(fill_s / one_round)))
 
@@ -138,9 +177,26 @@ def measure_budgeted(
     warmup: int,
     batch: int = 1,
     budget_s: float = math.inf,
+    *,
+    block: int = 5,
+    settle: int = 3,
 ) -> dict[str, LatencyStats]:
-    """:func:`measure_interleaved` with :func:`budgeted_runs` runs of each variant."""
-    return measure_interleaved(variants, budgeted_runs(variants, runs, budget_s), warmup, batch)
+    """:func:`measure_interleaved` with :func:`budgeted_runs` runs of each variant (the
+    sizing round counts as the first warm-up round)."""
+    share = settle / max(block, 1) if len(variants) > 1 else 0.0
+    count = budgeted_runs(variants, runs, budget_s, warmup=warmup, settle_share=share)
+    return measure_interleaved(
+        variants, count, max(warmup - 1, 0), batch, block=block, settle=settle
+    )
+
+
+def within_noise(faster: LatencyStats, slower: LatencyStats, gain: float) -> bool:
+    """``faster`` beats ``slower`` by more than ``gain`` at p50, but the two p50 intervals
+    overlap: one run cannot tell whether the gain is real. (Gains under ``gain`` do not
+    count either way: choosing between such candidates costs less than that.)"""
+    if faster.p50 >= slower.p50 * (1.0 - gain):
+        return False
+    return faster.interval()[1] >= slower.interval()[0]
 
 
 def onnx_session(path: Path, threads: int | None = None, *, spinning: bool = False) -> Any:

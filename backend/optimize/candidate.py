@@ -25,7 +25,9 @@ class Candidate:
     """One variant: the chain that made it, whether it passed, how fast it ran, where.
 
     ``model`` and ``compiled`` hold the OpenVINO model and its compiled form (the one that
-    was verified is the one timed); ``properties`` are its compile properties.
+    was verified is the one timed); ``properties`` are its compile properties. ``screen``
+    is its time in auto mode's quick round, ``screened_out`` why it was then left out of
+    the full measurement (or not built at all).
     """
 
     name: str
@@ -40,6 +42,8 @@ class Candidate:
     model: Any = None
     compiled: Any = None
     worst_nodes: list[dict[str, Any]] = field(default_factory=list)
+    screen: LatencyStats | None = None
+    screened_out: str = ""
 
     @property
     def verify(self) -> dict[str, Any] | None:
@@ -90,6 +94,9 @@ class Candidate:
             "runtime": self.runtime,
             "precision": self.precision,
             "worst_nodes": self.worst_nodes,
+            "latency_ms_interval": list(self.latency.interval()) if self.latency else None,
+            "screen_ms_p50": self.screen.p50 if self.screen else None,
+            "screened_out": self.screened_out,
         }
 
 

@@ -3,21 +3,30 @@ with the worst nodes kept in float when a candidate misses the tolerance.
 
 onnxruntime's quantizer tells nobody which layers lost the accuracy; people who find them
 with its debugging tools then do not know what to do with them. Here the answer is built
-in: the report lists the worst nodes of every INT8 candidate that missed the tolerance and
-of an INT8 model that was chosen, and a failing INT8 candidate is rebuilt once without them
-(the report says so, and whether that passed).
-NNCF models have no per-node outputs to compare, so an NNCF retry excludes the worst nodes
-of onnxruntime's static INT8 of the same model.
+in: the report lists the worst nodes of every INT8 candidate that was retried and of an
+INT8 model that was chosen, and a failing INT8 candidate is rebuilt once without them (the
+report says so, and whether that passed). Each kind is judged by its own errors: an
+onnxruntime INT8 model (from the pre-processed or the transformer-fused fp32 model) by its
+QDQ / quantized tensors against that float model's, an NNCF model by its OpenVINO layers'
+outputs against the float OpenVINO model's (another quantizer's worst nodes are not its
+own: NNCF quantizes other places with other ranges).
+
+A retry keeps more in float, so it is never faster than the candidate it retries: auto
+mode asks for retries only of candidates fast enough to win (``promising``).
 """
 
 from __future__ import annotations
+
+from collections.abc import Callable
 
 import msgspec
 
 from opscope.backend.contracts.optimize import OptimizeOptions
 from opscope.backend.optimize import openvino_candidates, quant_error
 from opscope.backend.optimize.candidate import ONNXRUNTIME, Candidate, extend
+from opscope.backend.optimize.chain import Produce
 from opscope.backend.optimize.onnxruntime_candidates import (
+    FUSED,
     STATIC_METHODS,
     Candidates,
     dynamic_step,
@@ -30,19 +39,31 @@ ERROR_BATCHES = 2  # calibration batches the per-node comparison runs on
 RETRY_SUFFIX = "-retry"
 
 
-def _is_static(candidate: Candidate) -> bool:
-    return candidate.usable and any(s.name == "int8-static" for s in candidate.chain.steps)
+def _onnx_node_names(candidate: Candidate) -> list[str]:
+    from opscope.backend.models.onnx_model import load_onnx
+
+    return [n.name for n in load_onnx(candidate.chain.current).graph.node]
+
+
+def _errors(candidate: Candidate, context: Candidates) -> list[quant_error.NodeError]:
+    """The per-node errors of an INT8 candidate against the float model it was made from."""
+    batches = context.batches[:ERROR_BATCHES]
+    if candidate.runtime == ONNXRUNTIME:
+        float_model = _ort_base(candidate, context).chain.current
+        folder = candidate.chain.folder
+        return quant_error.node_errors(float_model, candidate.chain.current, batches, folder)
+    from opscope.backend.runtimes import openvino_runtime as ovr
+
+    source = context.source
+    float_model = ovr.read_model(source.chain.current)
+    names = _onnx_node_names(source)
+    return quant_error.openvino_node_errors(float_model, candidate.model, batches, names)
 
 
 def explain(candidate: Candidate, context: Candidates) -> list[str]:
-    """Record ``candidate``'s worst nodes (float = the pre-processed model); their names."""
+    """Record ``candidate``'s worst nodes; their (ONNX) names."""
     try:
-        errors = quant_error.node_errors(
-            context.pre.chain.current,
-            candidate.chain.current,
-            context.batches[:ERROR_BATCHES],
-            candidate.chain.folder,
-        )
+        errors = _errors(candidate, context)
     except OpscopeError:
         return []  # the analysis is an aid: a graph it cannot augment keeps its candidate
     candidate.worst_nodes = [e.to_dict() for e in errors[: quant_error.WORST_NODES]]
@@ -53,23 +74,38 @@ def _excluding(options: OptimizeOptions, nodes: list[str]) -> OptimizeOptions:
     return msgspec.structs.replace(options, exclude_nodes=(*options.exclude_nodes, *nodes))
 
 
-def _ort_retry(
-    candidate: Candidate, context: Candidates, options: OptimizeOptions, nodes: list[str]
-) -> Candidate | None:
-    """The same onnxruntime INT8 step from the pre-processed model, ``nodes`` in float."""
-    wider = _excluding(options, nodes)
-    name = candidate.name + RETRY_SUFFIX
-    steps = {
-        "int8-dynamic": lambda: dynamic_step(wider),
-        "int8-dynamic-pc-head-fp32": lambda: dynamic_step(wider, keep_head=True),
+def _ort_base(candidate: Candidate, context: Candidates) -> Candidate:
+    """The fp32 candidate an onnxruntime INT8 one was quantized from."""
+    if candidate.name.endswith("-fused") or "-fused-" in candidate.name:
+        return next(c for c in context.all if c.name == FUSED)
+    return context.pre
+
+
+def _ort_steps(
+    options: OptimizeOptions, batches: list
+) -> dict[str, Callable[[], tuple[str, str, Produce]]]:
+    """How each onnxruntime INT8 candidate's step is made, with ``options``' exclusions."""
+    return {
+        "int8-dynamic": lambda: dynamic_step(options),
+        "int8-dynamic-pc-head-fp32": lambda: dynamic_step(options, keep_head=True),
+        "int8-dynamic-fused": lambda: dynamic_step(options),
+        "int8-dynamic-fused-pc-head-fp32": lambda: dynamic_step(options, keep_head=True),
         **{
-            f"int8-static-{m}": (lambda m=m: static_step(wider, m, context.batches))
+            f"int8-static-{m}": (lambda m=m: static_step(options, m, batches))
             for m in STATIC_METHODS
         },
     }
+
+
+def _ort_retry(
+    candidate: Candidate, context: Candidates, options: OptimizeOptions, nodes: list[str]
+) -> Candidate | None:
+    """The same onnxruntime INT8 step from the same float model, ``nodes`` in float."""
+    steps = _ort_steps(_excluding(options, nodes), context.batches)
     if candidate.name not in steps:
         return None
-    return extend(context.pre, name, [steps[candidate.name]()])
+    base = _ort_base(candidate, context)
+    return extend(base, candidate.name + RETRY_SUFFIX, [steps[candidate.name]()])
 
 
 def _nncf_retry(
@@ -89,25 +125,9 @@ def _nncf_retry(
     )
 
 
-def _worst_of_static_int8(context: Candidates, options: OptimizeOptions) -> list[str]:
-    """The worst nodes of onnxruntime's static INT8 of the model: of a candidate already
-    explained, else of the first static one, else of a MinMax one built for the purpose
-    (under ``--runtime openvino`` there is none)."""
-    static = [c for c in context.all if _is_static(c)]
-    for c in static:
-        if c.worst_nodes:
-            return [n for row in c.worst_nodes if row["contribution"] > 0 for n in row["nodes"]]
-    if static:
-        return explain(static[0], context)
-    step = static_step(options, "minmax", context.batches)
-    probe = extend(context.pre, "int8-static-probe", [step])
-    return explain(probe, context) if probe.usable else []
-
-
 def explain_chosen(chosen: Candidate, context: Candidates) -> None:
-    """The report lists the chosen INT8 model's worst nodes (onnxruntime's; an NNCF model
-    has no per-node outputs to compare)."""
-    if chosen.runtime == ONNXRUNTIME and chosen.precision == "int8" and not chosen.worst_nodes:
+    """The report lists the chosen INT8 model's worst nodes (onnxruntime's or NNCF's)."""
+    if chosen.precision == "int8" and not chosen.worst_nodes and chosen.usable:
         explain(chosen, context)
 
 
@@ -118,7 +138,7 @@ def _note(candidate: Candidate, retry: Candidate, nodes: list[str]) -> str:
     outcome = "passed" if retry.passed else f"still failed ({_miss(retry)})"
     return (
         f"{candidate.name} missed the tolerance ({missed}); retried once as {retry.name} "
-        f"with its worst nodes in float ({shown}): {outcome}"
+        f"with its own worst nodes in float ({shown}): {outcome}"
     )
 
 
@@ -127,23 +147,29 @@ def _miss(candidate: Candidate) -> str:
     return f"max abs diff {verify['max_abs_diff']:.3g}" if verify else candidate.error
 
 
-def retry_int8(context: Candidates, options: OptimizeOptions, notes: list[str]) -> list[Candidate]:
-    """Retry each INT8 candidate that missed the tolerance once, with its worst nodes in
-    float (its own, or for NNCF onnxruntime's static INT8's). Returns the retries;
-    ``notes`` get one line per retry."""
-    retries = []
-    for candidate in list(context.all):
-        if candidate.precision != "int8" or candidate.passed or not candidate.usable:
-            continue
-        if candidate.name.endswith(openvino_candidates.STATIC_SUFFIX):
-            continue  # a fixed-shape copy of a model that passed
-        if candidate.runtime == ONNXRUNTIME:
-            worst = explain(candidate, context)
-            retry = _ort_retry(candidate, context, options, worst) if worst else None
-        else:
-            worst = _worst_of_static_int8(context, options)
-            retry = _nncf_retry(candidate, context, options, worst) if worst else None
-        if retry is not None:
-            retries.append(retry)
-            notes.append(_note(candidate, retry, worst))
-    return retries
+def needs_retry(candidate: Candidate) -> bool:
+    """An INT8 candidate that was built and verified but missed the tolerance."""
+    return (
+        candidate.precision == "int8"
+        and candidate.usable
+        and not candidate.passed
+        and not candidate.name.endswith(RETRY_SUFFIX)
+        # a fixed-shape copy of a model that passed
+        and not candidate.name.endswith(openvino_candidates.STATIC_SUFFIX)
+    )
+
+
+def retry(
+    candidate: Candidate, context: Candidates, options: OptimizeOptions
+) -> tuple[Candidate | None, str]:
+    """``candidate`` (an INT8 one that missed the tolerance) rebuilt once with its own worst
+    nodes in float, and the note that says so; (None, "") when its errors name no node to
+    keep in float or its kind has no retry."""
+    worst = explain(candidate, context)
+    if not worst:
+        return None, ""
+    if candidate.runtime == ONNXRUNTIME:
+        rebuilt = _ort_retry(candidate, context, options, worst)
+    else:
+        rebuilt = _nncf_retry(candidate, context, options, worst)
+    return rebuilt, _note(candidate, rebuilt, worst) if rebuilt is not None else ""

@@ -21,6 +21,7 @@ from opscope.errors import OpscopeError
 # MinMax keeps outliers (safe for ReLU CNNs); Entropy and Percentile clip them, which
 # often keeps attention models' top-1 decisions where MinMax's coarse steps do not.
 STATIC_METHODS = ("minmax", "entropy", "percentile")
+FUSED = "fp32-fused"
 
 
 def is_transformer(path: Path) -> bool:
@@ -100,9 +101,10 @@ class Candidates:
 
 def onnxruntime_candidates(chain: Chain, options: OptimizeOptions, batch: int) -> Candidates:
     """fp32, onnxslim, fp16, INT8 dynamic (plain; per-channel with the output layer in
-    float), INT8 static (MinMax, Entropy, Percentile); transformer fusions (fp32 and both
-    dynamic INT8 kinds) for attention-like graphs. Under ``--runtime openvino`` only what
-    OpenVINO's candidates start from (fp32, simplified, pre-processed) is built."""
+    float), INT8 static (MinMax; the other calibrations come from :func:`other_calibrations`
+    when it misses the tolerance); transformer fusions (fp32 and both dynamic INT8 kinds)
+    for attention-like graphs. Under ``--runtime openvino`` only what OpenVINO's candidates
+    start from (fp32, simplified, pre-processed) is built."""
     base = Candidate("fp32", fork(chain, "fp32"))
     slim = extend(base, "fp32-slim", [("onnxslim", "onnxslim", proto_step(prune.slim))])
     pre = extend(slim, "pre", [("pre-process", "quant_pre_process", quantize.pre_process)])
@@ -118,17 +120,28 @@ def onnxruntime_candidates(chain: Chain, options: OptimizeOptions, batch: int) -
     candidates.append(extend(pre, "int8-dynamic", [dynamic_step(options)]))
     head = [dynamic_step(options, keep_head=True)]
     candidates.append(extend(pre, "int8-dynamic-pc-head-fp32", head))
-    for method in STATIC_METHODS if pre.usable else ():
-        name = f"int8-static-{method}"
+    if pre.usable:
+        name = f"int8-static-{STATIC_METHODS[0]}"
         if calibration_error:
             candidates.append(Candidate(name, None, error=calibration_error))
         else:
-            candidates.append(extend(pre, name, [static_step(options, method, batches)]))
+            candidates.append(extend(pre, name, [static_step(options, STATIC_METHODS[0], batches)]))
     if slim.passed and is_transformer(slim.chain.current):
-        fused = extend(slim, "fp32-fused", [("fuse", "transformer fusions", fuse_transformer)])
+        fused = extend(slim, FUSED, [("fuse", "transformer fusions", fuse_transformer)])
         candidates += [
             fused,
             extend(fused, "int8-dynamic-fused", [dynamic_step(options)]),
             extend(fused, "int8-dynamic-fused-pc-head-fp32", head),
         ]
     return Candidates(candidates, source, pre, batches)
+
+
+def other_calibrations(context: Candidates, options: OptimizeOptions) -> list[Candidate]:
+    """Static INT8 with the calibrations after MinMax (Entropy, Percentile): the same QDQ
+    graph with other ranges, so the same speed, built only to pass where MinMax missed
+    the tolerance (auto mode asks for them only then, and only when MinMax ran fast enough
+    to win)."""
+    return [
+        extend(context.pre, f"int8-static-{m}", [static_step(options, m, context.batches)])
+        for m in STATIC_METHODS[1:]
+    ]

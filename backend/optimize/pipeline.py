@@ -86,10 +86,10 @@ def _optimize_onnx(
             f"keep outputs {', '.join(reference.output_names)}; dead nodes, unused weights",
             proto_step(lambda m: prune.prune_graph(m, reference.output_names)),
         )
-        candidates, chosen = None, None
+        candidates, chosen, decision = None, None, None
         if options.auto:
             outcome = auto.auto_optimize(chain, options, batch, progress)
-            candidates, chosen = outcome.rows, outcome.chosen
+            candidates, chosen, decision = outcome.rows, outcome.chosen, outcome.decision
         else:
             manual_steps(chain, options, batch, progress)
         progress(Step.VERIFY, 1.0, "every step verified against the original")
@@ -107,6 +107,8 @@ def _optimize_onnx(
             source, deployed.output, reference, chain, after, latency, candidates
         )
         result |= deployed.report_fields(options.report)
+        if decision is not None:
+            result["decision"] = decision
         progress(Step.BENCHMARK, 0.95, f"writing {deployed.output.name}")
         (model, written), *others = deployed.files
         write_outputs(model, written, result, options.report, others)

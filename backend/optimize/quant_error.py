@@ -7,6 +7,12 @@ model's tensor names for its nodes' outputs. A node's contribution is the relati
 its output (quantized vs float) minus the largest relative error among its inputs: what the
 node adds (its weights, its inputs' and its own quantization), not what it inherits, so
 the error of one bad layer is not blamed on every layer after it.
+
+An NNCF model is an OpenVINO model, with no QDQ tensors to match; its ops keep the float
+model's names (NNCF inserts FakeQuantize layers in front of them), so the same comparison
+runs on the two OpenVINO models' intermediate outputs: a weighted layer's contribution is
+the error of its output minus the largest error among the layers that feed it, i.e. what
+its own input and weight quantization add.
 """
 
 from __future__ import annotations
@@ -23,6 +29,10 @@ from opscope.backend.models.onnx_model import load_onnx
 
 WORST_NODES = 5  # how many a report lists, and a retry excludes
 WEIGHTED_OPS = frozenset({"Conv", "ConvTranspose", "Gemm", "MatMul", "Attention", "LSTM", "GRU"})
+# OpenVINO's layers that NNCF quantizes with weights (excluding them keeps them in float)
+OPENVINO_WEIGHTED = frozenset(
+    {"Convolution", "GroupConvolution", "ConvolutionBackpropData", "MatMul", "LSTMSequence"}
+)
 
 
 @dataclass(frozen=True)
@@ -142,3 +152,49 @@ def worst_nodes(errors: Sequence[NodeError], count: int = WORST_NODES) -> list[s
     what to keep in float."""
     names = [n for e in errors[:count] if e.contribution > 0 for n in e.nodes or (e.node,)]
     return list(dict.fromkeys(names))
+
+
+def onnx_name(layer: str, onnx_nodes: Sequence[str]) -> str:
+    """The ONNX node an OpenVINO layer came from: its ONNX frontend names a node's layers
+    after it (``/conv/Conv`` -> ``/conv/Conv/WithoutBiases``); the layer's own name when
+    no node matches."""
+    matches = [n for n in onnx_nodes if n and (layer == n or layer.startswith(n + "/"))]
+    return max(matches, key=len) if matches else layer
+
+
+def openvino_node_errors(
+    float_model: Any,
+    quantized_model: Any,
+    batches: Sequence[Mapping[str, np.ndarray]],
+    onnx_nodes: Sequence[str] = (),
+) -> list[NodeError]:
+    """Per weighted layer of an NNCF model (``ov.Model``s, float and quantized, on the same
+    inputs): the relative error of its output and the part it adds; ``node`` is the ONNX
+    node it came from (what ``--exclude-nodes`` and NNCF's ignored scope take); largest
+    contribution first."""
+    from opscope.backend.runtimes import openvino_runtime as ovr
+
+    shared = set(ovr.comparable_ops(quantized_model))
+    names = [n for n in ovr.comparable_ops(float_model) if n in shared]
+    want = ovr.intermediate_outputs(float_model, list(batches), names)
+    got = ovr.intermediate_outputs(quantized_model, list(batches), names)
+    errors = {n: relative_error(want[n], got[n]) for n in want if n in got}
+    rows = []
+    for op in float_model.get_ordered_ops():
+        name = op.get_friendly_name()
+        if op.get_type_name() not in OPENVINO_WEIGHTED or name not in errors:
+            continue
+        feeding = [i.get_source_output().get_node().get_friendly_name() for i in op.inputs()]
+        inherited = max((errors.get(n, 0.0) for n in feeding), default=0.0)
+        node = onnx_name(name, onnx_nodes)
+        rows.append(
+            NodeError(
+                node=node,
+                op_type=op.get_type_name(),
+                output=name,
+                relative_error=errors[name],
+                contribution=max(errors[name] - inherited, 0.0),
+                nodes=(node,),
+            )
+        )
+    return sorted(rows, key=lambda r: (-r.contribution, -r.relative_error, r.node))

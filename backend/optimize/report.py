@@ -177,10 +177,20 @@ def _op_table(before: dict[str, int], after: dict[str, int]) -> list[str]:
     return rows
 
 
+def _p50_cell(c: dict[str, Any]) -> str:
+    """p50 of the full measurement with its interval; else the quick round's, marked."""
+    interval = c.get("latency_ms_interval")
+    if c.get("latency_ms_p50") is not None and interval:
+        return f"{_ms(c['latency_ms_p50'])} ({interval[0]:.3g}-{interval[1]:.3g})"
+    if c.get("latency_ms_p50") is None and c.get("screen_ms_p50") is not None:
+        return f"{_ms(c['screen_ms_p50'])} (quick round)"
+    return _ms(c.get("latency_ms_p50"))
+
+
 def _candidate_table(candidates: list[dict[str, Any]]) -> list[str]:
     rows = [
-        "| candidate | runtime | precision | p50 ms | max abs diff | top-1 | passed | Pareto "
-        "| chosen |",
+        "| candidate | runtime | precision | p50 ms (interval) | max abs diff | top-1 | passed "
+        "| Pareto | chosen |",
         "|---|---|---|---:|---:|---:|:-:|:-:|:-:|",
     ]
     for c in candidates:
@@ -188,12 +198,30 @@ def _candidate_table(candidates: list[dict[str, Any]]) -> list[str]:
         diff = c.get("max_abs_diff")
         rows.append(
             f"| {c['name']} | {c.get('runtime', 'onnxruntime')} | {c.get('precision', 'fp32')} | "
-            f"{_ms(c.get('latency_ms_p50'))} | "
+            f"{_p50_cell(c)} | "
             f"{'–' if diff is None else f'{diff:.3g}'} | "
             f"{'–' if top1 is None else f'{top1:.1%}'} | {'yes' if c['passed'] else 'no'} | "
             f"{'*' if c.get('pareto') else ''} | {'**yes**' if c['chosen'] else ''} |"
         )
     return rows
+
+
+def _screened(candidates: list[dict[str, Any]]) -> list[str]:
+    """The candidates the quick round left out of the full measurement, or that were not
+    built or retried because they could not have won, and why."""
+    rows = [c for c in candidates if c.get("screened_out")]
+    if not rows:
+        return []
+    lines = ["### Screened out (could not have won)", ""]
+    lines += [f"- {c['name']}: {c['screened_out']}" for c in rows]
+    return [*lines, ""]
+
+
+def _decision(report: dict[str, Any]) -> list[str]:
+    decision = report.get("decision")
+    if not decision or not decision.get("text"):
+        return []
+    return ["## Measurement", "", decision["text"], ""]
 
 
 def _worst_nodes(candidates: list[dict[str, Any]]) -> list[str]:
@@ -315,7 +343,9 @@ def to_markdown(report: dict[str, Any]) -> str:
     lines += ["", f"Speedup (p50): {report['speedup']:.2f}x", ""]
     if report.get("candidates"):
         lines += ["## Candidates (auto mode)", "", *_candidate_table(report["candidates"]), ""]
+        lines += _screened(report["candidates"])
         lines += _worst_nodes(report["candidates"])
+    lines += _decision(report)
     lines += deploy_section(report)
     if report.get("tf_node_counts"):
         lines += ["## TensorFlow graph (frozen, pruned)", "", *_tf_counts(report), ""]

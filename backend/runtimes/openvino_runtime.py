@@ -201,3 +201,46 @@ def run_precision(model: Any, compiled: Any) -> str:
     hint = compiled.get_property("INFERENCE_PRECISION_HINT")
     name = hint.get_type_name() if hasattr(hint, "get_type_name") else str(hint)
     return {v: k for k, v in PRECISION_HINTS.items()}.get(name, name)
+
+
+def comparable_ops(model: Any) -> list[str]:
+    """The names of ``model``'s ops whose first output is an f32 tensor computed from the
+    inputs (no constants, parameters or results): what float and quantized models share."""
+    import openvino as ov
+
+    skip = {"Constant", "Parameter", "Result"}
+    return [
+        op.get_friendly_name()
+        for op in model.get_ordered_ops()
+        if op.get_type_name() not in skip
+        and op.get_output_size()
+        and op.get_output_element_type(0) == ov.Type.f32
+    ]
+
+
+def intermediate_outputs(
+    model: Any, batches: list[Mapping[str, np.ndarray]], names: list[str]
+) -> dict[str, np.ndarray]:
+    """The first output of each op of ``model`` named in ``names``, over ``batches``
+    (flattened and joined), computed with the f32 hint (an NNCF model's quantized layers
+    still run in INT8)."""
+    clone = model.clone()
+    ops = {op.get_friendly_name(): op for op in clone.get_ordered_ops()}
+    wanted = [name for name in dict.fromkeys(names) if name in ops]
+    with openvino_errors("OpenVINO cannot expose the intermediate outputs"):
+        clone.add_outputs([ops[name].output(0) for name in wanted])
+    # where each op's output is: an op that already wrote a model output keeps that one
+    index = {}
+    for position, port in enumerate(clone.outputs):
+        source = port.get_node().input(0).get_source_output()
+        if source.get_index() == 0:
+            index.setdefault(source.get_node().get_friendly_name(), position)
+    request = compile_model(clone, compile_properties("fp32")).create_infer_request()
+    collected: dict[str, list[np.ndarray]] = {name: [] for name in wanted if name in index}
+    for batch in batches:
+        feed = {port.any_name: batch[port.any_name] for port in clone.inputs}
+        with openvino_errors("OpenVINO failed to run the model"):
+            values = request.infer(feed).to_tuple()
+        for name, parts in collected.items():
+            parts.append(np.ravel(values[index[name]]).copy())
+    return {name: np.concatenate(parts) for name, parts in collected.items()}

@@ -158,3 +158,37 @@ def inverse_onnx(opt_dir: Path) -> Path:
     target = opt_dir / "inverse.onnx"
     onnx.save(helper.make_model(graph, opset_imports=opsets, ir_version=8), str(target))
     return target
+
+
+@pytest.fixture(scope="session")
+def encoder_onnx(opt_dir: Path) -> Path:
+    """A tiny BERT-like encoder (embedding, 2 attention layers, a head): onnxruntime's
+    transformer fusions apply to it, so auto mode builds its fused INT8 variants."""
+    import torch
+    from torch import nn
+
+    class Encoder(nn.Module):
+        def __init__(self) -> None:
+            super().__init__()
+            self.embed = nn.Embedding(100, 32)
+            layer = nn.TransformerEncoderLayer(32, 2, 64, dropout=0.0, batch_first=True)
+            self.encoder = nn.TransformerEncoder(layer, 2, enable_nested_tensor=False)
+            self.head = nn.Linear(32, 5)
+
+        def forward(self, ids):
+            return self.head(self.encoder(self.embed(ids)))
+
+    torch.manual_seed(2)
+    target = opt_dir / "encoder.onnx"
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        torch.onnx.export(
+            Encoder().eval(),
+            (torch.randint(0, 100, (2, 16)),),
+            str(target),
+            input_names=["ids"],
+            output_names=["logits"],
+            dynamic_axes={"ids": {0: "batch"}},
+            dynamo=False,
+        )
+    return target

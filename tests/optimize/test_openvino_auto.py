@@ -56,7 +56,9 @@ def test_any_runtime_verifies_openvino_fp32_and_int8(cnn_onnx: Path, tmp_path: P
     _rules(report)
     rows = {c["name"]: c for c in report["candidates"]}
     assert rows["openvino-fp32"]["runtime"] == "openvino"
-    assert rows["openvino-fp32"]["passed"] and rows["openvino-fp32"]["latency_ms_p50"] > 0
+    # timed in full, or in the quick round only when clearly slower than the fastest
+    timed = rows["openvino-fp32"]["latency_ms_p50"] or rows["openvino-fp32"]["screen_ms_p50"]
+    assert rows["openvino-fp32"]["passed"] and timed > 0
     static = rows["openvino-fp32-static"]  # the input's batch axis is dynamic
     assert static["passed"] and static["runtime"] == "openvino"
     if static["chosen"]:
@@ -155,12 +157,19 @@ def test_int8_that_misses_the_tolerance_is_retried_once_without_its_worst_nodes(
     report = _auto(cnn_onnx, tmp_path / "tight.onnx", tolerance=1e-5)
     rows = {c["name"]: c for c in report["candidates"]}
     assert not rows["int8-static-minmax"]["passed"]
-    worst = rows["int8-static-minmax"]["worst_nodes"]  # listed in the report
-    assert worst and worst[0]["contribution"] >= worst[-1]["contribution"]
-    retry = rows["int8-static-minmax-retry"]
-    assert retry["precision"] == "int8" and not retry["name"].endswith("-retry-retry")
-    assert any(n.startswith("int8-static-minmax missed the tolerance") for n in report["notes"])
-    assert "openvino-int8-nncf-retry" in rows
+    # each failing INT8 candidate is retried once, or says why a retry could not have won
+    for name in ("int8-static-minmax", "openvino-int8-nncf"):
+        retried = [n for n in rows if n.startswith(name.rsplit("-", 1)[0]) and n.endswith("-retry")]
+        if not retried:
+            assert rows[name]["screened_out"].startswith("not retried: ")
+            continue
+        (retry,) = retried
+        assert rows[retry]["precision"] == "int8" and not retry.endswith("-retry-retry")
+        parent = retry.removesuffix("-retry")
+        worst = rows[parent]["worst_nodes"]  # listed in the report
+        assert worst and worst[0]["contribution"] >= worst[-1]["contribution"]
+        assert any(n.startswith(f"{parent} missed the tolerance") for n in report["notes"])
+        assert rows[retry]["max_abs_diff"] is not None  # verified
     chosen = next(c for c in report["candidates"] if c["chosen"])
     assert chosen["passed"]
     json.dumps(report)

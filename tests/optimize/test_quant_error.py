@@ -78,3 +78,47 @@ def test_relative_error_of_identical_and_zero_tensors() -> None:
     assert relative_error(a, a) == 0.0
     assert relative_error(np.zeros(3), np.full(3, 2.0)) == pytest.approx(np.sqrt(12))
     assert relative_error(a, a[:3]) == float("inf")
+
+
+@pytest.fixture(scope="module")
+def nncf_models(cnn_onnx: Path):
+    """The test CNN read by OpenVINO (float) and quantized by NNCF, with its calibration."""
+    pytest.importorskip("nncf")
+    from opscope.backend.runtimes import openvino_runtime as ovr
+    from opscope.backend.runtimes.nncf_quantize import nncf_quantize
+
+    rng = np.random.default_rng(3)
+    batches = [{"x": rng.standard_normal((2, 3, 32, 32)).astype(np.float32)} for _ in range(4)]
+    float_model = ovr.read_model(cnn_onnx)
+    return float_model, nncf_quantize(float_model, batches), batches
+
+
+def _perturb_openvino_weights(model, conv_index: int) -> str:
+    """Scale the ``conv_index``-th Convolution's (dequantized) weights of an NNCF model by
+    1.3, in place; the layer's name."""
+    import openvino as ov
+
+    conv = [op for op in model.get_ordered_ops() if op.get_type_name() == "Convolution"]
+    layer = conv[conv_index]
+    weights = layer.input(1).get_source_output()
+    scaled = ov.opset13.multiply(weights, ov.opset13.constant(np.float32(1.3)))
+    layer.input(1).replace_source_output(scaled.output(0))
+    return layer.get_friendly_name()
+
+
+def test_a_perturbed_openvino_layer_ranks_first(nncf_models, cnn_onnx: Path) -> None:
+    import onnx
+
+    from opscope.backend.optimize.quant_error import onnx_name, openvino_node_errors
+
+    float_model, quantized, batches = nncf_models
+    broken = quantized.clone()
+    layer = _perturb_openvino_weights(broken, 1)  # the second conv: neither first nor last
+    names = [n.name for n in onnx.load(str(cnn_onnx)).graph.node]
+    errors = openvino_node_errors(float_model, broken, batches[:2], names)
+    assert errors[0].output == layer and errors[0].op_type == "Convolution"
+    assert errors[0].node == onnx_name(layer, names) and errors[0].node in names
+    assert errors[0].contribution > 5 * errors[1].contribution
+    intact = openvino_node_errors(float_model, quantized, batches[:2], names)
+    assert all(0.0 <= e.contribution <= e.relative_error for e in intact)
+    assert max(e.relative_error for e in intact) < 0.1
