@@ -1,18 +1,33 @@
-"""Every field of the clicked slice or instant; a slice's ``args`` are decoded only now."""
+"""Every field of the clicked slice or instant; a slice's ``args`` are decoded only now.
+
+An onnxruntime kernel slice names the graph node it ran, so its details offer "Show in
+graph"; what that opens is the window's business (the pane only says which node).
+"""
 
 from __future__ import annotations
 
 from typing import Any
 
-from PySide6.QtWidgets import QTreeWidget, QTreeWidgetItem, QVBoxLayout, QWidget
+from PySide6.QtCore import Signal
+from PySide6.QtWidgets import QPushButton, QTreeWidget, QTreeWidgetItem, QVBoxLayout, QWidget
 
+from opscope.backend.graph.profile_times import node_of_event
 from opscope.gui.timeline.ticks import format_duration
 from opscope.profiling.trace import Trace
 
 MAX_ARG_CHILDREN = 200  # a huge list in args is shown truncated, not as 100k tree items
 
 
+def graph_node_of(trace: Trace, index: int) -> str | None:
+    """The ONNX graph node an onnxruntime op slice ran (``<node>_kernel_time``), else None."""
+    if index < 0 or not trace.is_op[index]:
+        return None
+    return node_of_event(trace.names[int(trace.name[index])])
+
+
 class DetailsPane(QWidget):
+    graph_requested = Signal(str)  # "Show in graph" of the shown slice's node
+
     def __init__(self, trace: Trace, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.trace = trace
@@ -23,6 +38,11 @@ class DetailsPane(QWidget):
         layout = QVBoxLayout(self)
         layout.setContentsMargins(0, 0, 0, 0)
         layout.addWidget(self.tree)
+        self.graph_button = QPushButton("Show in graph")
+        self.graph_button.setToolTip("The node this onnxruntime kernel ran, in its model's graph")
+        self.graph_button.clicked.connect(self._graph_clicked)
+        layout.addWidget(self.graph_button)
+        self.node = None  # the graph node of the slice shown
         self.show_slice(-1)
 
     def fields(self, index: int) -> dict[str, str]:
@@ -43,8 +63,14 @@ class DetailsPane(QWidget):
             "Event #": str(index),
         }
 
+    def _graph_clicked(self) -> None:
+        if self.node:
+            self.graph_requested.emit(self.node)
+
     def show_slice(self, index: int) -> None:
         self.tree.clear()
+        self.node = graph_node_of(self.trace, index)
+        self.graph_button.setVisible(self.node is not None)
         if index < 0:
             QTreeWidgetItem(self.tree, ["", "Click a slice in the timeline to see its details"])
             return
@@ -68,6 +94,8 @@ class DetailsPane(QWidget):
 
     def show_instant(self, index: int) -> None:
         self.tree.clear()
+        self.node = None
+        self.graph_button.hide()
         for key, value in self.instant_fields(index).items():
             QTreeWidgetItem(self.tree, [key, value])
 

@@ -222,10 +222,22 @@ class MainWindow(QMainWindow):
     def dialog_parent(self) -> QWidget:
         return self
 
+    def pages(self) -> list[QWidget]:
+        return [self.tabs.widget(i) for i in range(self.tabs.count())]
+
+    def show_page(self, page: QWidget) -> None:
+        self.tabs.setCurrentWidget(page)
+
     # -- pages ---------------------------------------------------------------------------
-    def show_trace(self, result: ImportTraceResult, title: str | None = None) -> TracePage:
-        page = TracePage(result, self)
+    def show_trace(
+        self, result: ImportTraceResult, title: str | None = None, model: str = ""
+    ) -> TracePage:
+        """A trace page; ``model``: the model it is a profile of (for "Show in graph")."""
+        page = TracePage(result, self, model)
         page.compare_requested.connect(lambda p=page: self.compare_dialog(p))
+        page.graph_requested.connect(
+            lambda node, p=page: self.model_workflow.show_in_graph(p, node)
+        )
         self.add_page(page, title or Path(result.path).name, result.path)
         return page
 

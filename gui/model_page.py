@@ -24,11 +24,12 @@ from PySide6.QtWidgets import (
 from opscope.backend.contracts.models import InspectResult, TensorInfo
 from opscope.backend.contracts.optimize import OptimizeOptions, OptimizeReport
 from opscope.backend.summary import is_quant_op
+from opscope.errors import OpscopeError
 from opscope.gui.count_table import RowsTableModel
 from opscope.gui.graph.tab import GraphTab, Submit
 from opscope.gui.jobs import JobHandle, JobState
 from opscope.gui.optimize_results import OptimizeResults
-from opscope.gui.pipeline_panel import PipelinePanel
+from opscope.gui.pipeline_panel import PipelinePanel, parse_input_shapes
 from opscope.gui.step_progress import StepBars, applicable_steps
 from opscope.gui.table_view import read_only_table
 from opscope.gui.units import human_bytes, human_count
@@ -108,6 +109,7 @@ class ModelPage(QWidget):
 
     optimize_requested = Signal(object)  # OptimizeOptions
     profile_requested = Signal()
+    trace_requested = Signal(str)  # a graph node's "Show in trace"
 
     def __init__(
         self,
@@ -127,11 +129,25 @@ class ModelPage(QWidget):
         self.tabs = QTabWidget(self)
         self.tabs.addTab(self._summary_tab(), "Summary")
         self.tabs.addTab(self._optimize_tab(settings or QSettings()), "Optimize")
-        self.graph_tab = GraphTab(result, submit, self)
+        self.graph_tab = GraphTab(result, submit, self, inputs=self.input_shapes)
+        self.graph_tab.trace_requested.connect(self.trace_requested)
         self.tabs.addTab(self.graph_tab, "Graph")
         layout = QVBoxLayout(self)
         layout.setContentsMargins(0, 0, 0, 0)
         layout.addWidget(self.tabs)
+
+    def input_shapes(self) -> tuple[str, ...]:
+        """The input shapes the pipeline panel holds (the user's, or the suggested ones for
+        a file that records none); none while the field does not parse."""
+        try:
+            return tuple(parse_input_shapes(self.pipeline.input_shapes.text()))
+        except OpscopeError:
+            return ()
+
+    def show_graph_node(self, name: str) -> bool:
+        """Switch to the Graph tab at node ``name``; False when its graph has no such node."""
+        self.tabs.setCurrentWidget(self.graph_tab)
+        return self.graph_tab.reveal_node(name)
 
     def _optimize_tab(self, settings: QSettings) -> QWidget:
         splitter = QSplitter(Qt.Orientation.Horizontal, self)

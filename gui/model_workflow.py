@@ -1,10 +1,13 @@
-"""The model workflow in the window: optimize a model page's model, profile it, export it.
+"""The model workflow in the window: optimize a model page's model, profile it, export it,
+and go between a model's graph and its profile.
 
 Each step is a job; this controller builds the specs, files the outputs in the cache and
 hands results to the pages. It talks to the window only through :class:`WorkflowHost`
-(submit a job, log a line, enable export, show a trace or a comparison), and keeps no
-per-page state: a page holds its own run, options, output and report, and the controller
-remembers the last optimized page only weakly, so a closed page is freed.
+(submit a job, log a line, enable export, show a trace or a comparison, list and show the
+open pages), and keeps no per-page state: a page holds its own run, options, output and
+report, a trace page the path of the model it profiles, and the controller remembers the
+last optimized page only weakly, so a closed page is freed. "Show in graph" and "Show in
+trace" go through here, so neither page holds a reference to the other.
 """
 
 from __future__ import annotations
@@ -23,6 +26,8 @@ from opscope.backend.contracts.traces import ImportTraceResult
 from opscope.backend.jobs import JobSpec
 from opscope.gui.compare_page import ComparedRun
 from opscope.gui.jobs import JobHandle
+from opscope.gui.model_page import ModelPage
+from opscope.gui.trace_page import TracePage
 from opscope.paths import cache_dir, trim_cache
 
 PROFILE_RUNS = 20
@@ -38,11 +43,17 @@ class WorkflowHost(Protocol):
 
     def set_export_enabled(self, enabled: bool) -> None: ...
 
-    def show_trace(self, result: ImportTraceResult, title: str | None = None) -> Any: ...
+    def show_trace(
+        self, result: ImportTraceResult, title: str | None = None, model: str = ""
+    ) -> TracePage: ...
 
     def show_comparison(self, run_a: ComparedRun, run_b: ComparedRun) -> None: ...
 
     def dialog_parent(self) -> QWidget: ...
+
+    def pages(self) -> list[QWidget]: ...
+
+    def show_page(self, page: QWidget) -> None: ...
 
 
 def _cache_file(folder: str, source: str, suffix: str) -> Path:
@@ -64,6 +75,7 @@ class ModelWorkflow:
     def attach(self, page) -> None:
         page.optimize_requested.connect(lambda options, p=page: self.optimize(p, options))
         page.profile_requested.connect(lambda p=page: self.profile(p))
+        page.trace_requested.connect(lambda node, p=page: self.show_in_trace(p, node))
 
     def optimize(self, page, options: OptimizeOptions) -> JobHandle:
         page.run_output = _cache_file("optimized", page.path, ".onnx")
@@ -108,24 +120,65 @@ class ModelWorkflow:
             page.follow_profile_job(
                 self.host.submit(
                     spec,
-                    lambda result, i=index, t=title, p=page: self._import_profile(
-                        p, result, i, t, traces
+                    lambda result, i=index, t=title, p=page, m=str(model): self._import_profile(
+                        p, result, i, t, m, traces
                     ),
                 )
             )
 
-    def _import_profile(self, page, result, index: int, title: str, traces: dict) -> None:
+    def _import_profile(
+        self, page, result, index: int, title: str, model: str, traces: dict
+    ) -> None:
         spec = JobSpec("import_trace", {"path": result.output}, title=f"Importing {title}")
         handle = self.host.submit(
-            spec, lambda trace, i=index, t=title: self._profiled(trace, i, t, traces)
+            spec, lambda trace, i=index, t=title: self._profiled(trace, i, t, model, traces)
         )
         page.follow_profile_job(handle)
 
-    def _profiled(self, result: ImportTraceResult, index: int, title: str, traces: dict) -> None:
-        page = self.host.show_trace(result, title)
+    def _profiled(
+        self, result: ImportTraceResult, index: int, title: str, model: str, traces: dict
+    ) -> None:
+        page = self.host.show_trace(result, title, model)
         traces[index] = ComparedRun(title, page.trace)
         if len(traces) == 2:
             self.host.show_comparison(traces[0], traces[1])
+
+    # -- between a model's graph and its profile ----------------------------------------
+    def show_in_graph(self, trace: TracePage, node: str) -> ModelPage | None:
+        """A trace's "Show in graph": the Graph tab of the model page the trace profiles
+        (by its path, or its optimized model's), else of a page whose graph has ``node``."""
+        pages = [p for p in self.host.pages() if isinstance(p, ModelPage)]
+        model = trace.model_path
+        optimized = [p for p in pages if p.report is not None and str(p.report.output) == model]
+        shown = [p for p in pages if p.graph_tab.page and node in p.graph_tab.page.scene.node_index]
+        page = next(iter([p for p in pages if model and p.path == model] + optimized + shown), None)
+        if page is None:
+            self.host.log(f"no open model page shows node {node!r}: open its model", "warning")
+            return None
+        self.host.show_page(page)
+        if not page.show_graph_node(node):
+            self.host.log(f"node {node!r} is not in the graph of {Path(page.path).name}", "warning")
+        return page
+
+    def show_in_trace(self, page: ModelPage, node: str) -> TracePage | None:
+        """A graph node's "Show in trace": an open profile of this model (or its optimized
+        model) that ran ``node``, else the Graph tab's own profile opened as a trace page."""
+        models = {page.path, str(page.report.output) if page.report is not None else ""}
+        traces = [
+            p
+            for p in self.host.pages()
+            if isinstance(p, TracePage) and p.model_path in models and p.node_slices(node).size
+        ]
+        trace = traces[0] if traces else None
+        profile = page.graph_tab.profile_trace
+        if trace is None and profile is not None:
+            title = f"{Path(page.path).name} (graph profile, onnxruntime)"
+            trace = self.host.show_trace(profile, title, page.path)
+        if trace is None or not trace.show_node(node):
+            self.host.log(f"no open profile of {Path(page.path).name} ran node {node!r}", "warning")
+            return trace
+        self.host.show_page(trace)
+        return trace
 
     # -- export --------------------------------------------------------------------------
     def export_dialog(self) -> None:

@@ -3,15 +3,18 @@
 The page only wires its parts together: a click in the timeline fills the details pane, a
 ruler drag narrows the op table to that time range, a row picked in the table highlights
 that op's occurrences in the timeline (stepped through with the search bar's arrows).
+An onnxruntime op slice has "Show in graph" (right-click, or the details pane): the page
+says which node through ``graph_requested``; the window finds the model page that shows it.
 """
 
 from __future__ import annotations
 
 import numpy as np
-from PySide6.QtCore import Qt, Signal
+from PySide6.QtCore import QPoint, Qt, Signal
 from PySide6.QtWidgets import (
     QGroupBox,
     QHBoxLayout,
+    QMenu,
     QPushButton,
     QSplitter,
     QVBoxLayout,
@@ -19,7 +22,8 @@ from PySide6.QtWidgets import (
 )
 
 from opscope.backend.contracts.traces import ImportTraceResult
-from opscope.gui.details_pane import DetailsPane
+from opscope.backend.graph.profile_times import event_of_node
+from opscope.gui.details_pane import DetailsPane, graph_node_of
 from opscope.gui.op_chart import OpChart
 from opscope.gui.op_table_panel import OpTablePanel
 from opscope.gui.summary_panel import SummaryPanel
@@ -41,11 +45,16 @@ def boxed(title: str, widget: QWidget) -> QGroupBox:
 
 class TracePage(QWidget):
     compare_requested = Signal()
+    graph_requested = Signal(str)  # "Show in graph" of an onnxruntime op slice's node
 
-    def __init__(self, result: ImportTraceResult, parent: QWidget | None = None) -> None:
+    def __init__(
+        self, result: ImportTraceResult, parent: QWidget | None = None, model_path: str = ""
+    ) -> None:
+        """``model_path``: the model this trace is a profile of, when opscope profiled it."""
         super().__init__(parent)
         self.result = result
         self.path: str = result.path
+        self.model_path = model_path
         self.trace: Trace = load_trace(result.trace_file)
         self.timeline = TimelineView(self.trace)
         self.search_bar = SearchBar(self.timeline)
@@ -96,6 +105,26 @@ class TracePage(QWidget):
         self.op_panel.op_selected.connect(self.highlight_op)
         self.chart.op_clicked.connect(self.op_panel.reveal_op)
         self.op_panel.stats_changed.connect(lambda: self.chart.set_rows(self.op_panel.stats.rows()))
+        self.details.graph_requested.connect(self.graph_requested)
+        self.timeline.slice_context_menu.connect(self.slice_menu)
+
+    def slice_menu(self, index: int, where: QPoint) -> QMenu | None:
+        """The right-click menu of a slice: "Show in graph" for an onnxruntime op slice."""
+        node = graph_node_of(self.trace, index)
+        if node is None:
+            return None
+        menu = QMenu(self)
+        menu.addAction("Show in graph", lambda: self.graph_requested.emit(node))
+        menu.popup(where)
+        return menu
+
+    def node_slices(self, node: str) -> np.ndarray:
+        """The onnxruntime kernel slices of graph node ``node``."""
+        return occurrences(self.trace, "name", event_of_node(node))
+
+    def show_node(self, node: str) -> bool:
+        """Select the first slice of graph node ``node`` and bring it into view."""
+        return self.timeline.reveal_first(self.node_slices(node), node) >= 0
 
     def highlight_op(self, grouping: str, value: str) -> None:
         """Highlight the occurrences of one op (inside the selected time range, if any)."""

@@ -29,6 +29,7 @@ def _ms(ns: int) -> str:
 
 class NodeDetails(QWidget):
     stats_requested = Signal(str)  # initializer name whose statistics are not loaded yet
+    trace_requested = Signal(str)  # node whose first slice "Show in trace" asks for
 
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
@@ -43,9 +44,19 @@ class NodeDetails(QWidget):
         self.stats_button.hide()
         self.stats_button.clicked.connect(self._ask_stats)
         self._pending: str = ""
+        self.trace_button = QPushButton("Show in trace", self)
+        self.trace_button.setToolTip(
+            "Open this model's onnxruntime profile at the first run of this node "
+            "(profiles the model first if needed)"
+        )
+        self.trace_button.hide()
+        self.trace_button.clicked.connect(lambda: self.trace_requested.emit(self.node))
+        self.node = ""  # the node shown, "" for a scope, a tensor or nothing
+        self.can_trace = True  # the graph is the one onnxruntime profiles
         layout = QVBoxLayout(self)
         layout.setContentsMargins(0, 0, 0, 0)
         layout.addWidget(self.text, 1)
+        layout.addWidget(self.trace_button)
         layout.addWidget(self.stats_button)
         layout.addWidget(self.histogram)
         self.clear()
@@ -56,6 +67,8 @@ class NodeDetails(QWidget):
         self.stats_button.hide()
 
     def show_item(self, scene: GraphScene, item: int, times: dict | None = None) -> None:
+        self.node = ""
+        self.trace_button.hide()
         if item < 0:
             self.clear()
             return
@@ -94,6 +107,11 @@ class NodeDetails(QWidget):
     def _show_node(self, scene: GraphScene, index: int, times: dict | None) -> None:
         graph = scene.graph
         node = graph.nodes[index]
+        self.node = node.name
+        self.trace_button.setVisible(self.can_trace)
+        # onnxruntime fuses and rewrites nodes (Conv + Relu -> one NCHWc node named after
+        # the Relu's output): a node the profile has no runs of has no slice to show
+        self.trace_button.setEnabled(not times or node.name in times)
         types = {e.tensor: e for e in graph.edges}
         weights = {i.name: i for i in graph.initializers}
         parts = [

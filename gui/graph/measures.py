@@ -6,8 +6,22 @@ from collections import Counter
 
 import numpy as np
 
-from opscope.backend.graph.diff import GraphDiff
+from opscope.backend.contracts.graph import GraphDiff
+from opscope.gui.graph.overlay import (
+    NO_DATA_COLOR,
+    Overlay,
+    diff_overlay,
+    error_overlay,
+    time_overlay,
+)
 from opscope.gui.graph.scene import GraphScene
+
+OVERLAYS = ("No overlay", "Measured time", "Quantization error", "Diff")
+MISSING = {
+    "Measured time": "press Profile to measure",
+    "Quantization error": "run Optimize with INT8 and auto to measure",
+    "Diff": "press Diff with… to compare",
+}
 
 
 def item_times(scene: GraphScene, times: dict) -> np.ndarray:
@@ -48,3 +62,36 @@ def item_changes(scene: GraphScene, diff: GraphDiff, side: str) -> list[str | No
         changed = [(n, k) for k, n in counter.items() if k != "kept"]
         kinds[item] = max(changed)[1] if changed else "kept"
     return kinds
+
+
+def shown_overlay(
+    choice: str,
+    scene: GraphScene,
+    times: dict | None,
+    errors: dict[str, float] | None,
+    diff: tuple[GraphDiff, str] | None,
+) -> tuple[Overlay | None, str]:
+    """The overlay ``choice`` (one of ``OVERLAYS``) over ``scene`` and its legend's text;
+    no overlay and a hint when nothing was measured for it."""
+    overlay: Overlay | None = None
+    if choice == "Measured time" and times:
+        overlay = time_overlay(item_times(scene, times))
+        outside = sum(1 for name in times if name not in scene.node_index)
+        if outside:  # onnxruntime's own rewrites (fused or layout nodes) ran instead
+            note = f"grey: not run as such ({outside} runtime nodes are not in this graph)"
+            overlay.legend.append((NO_DATA_COLOR, note))
+    elif choice == "Quantization error" and errors:
+        overlay = error_overlay(item_errors(scene, errors))
+    elif choice == "Diff" and diff is not None:
+        overlay = diff_overlay(item_changes(scene, *diff), diff[0].counts)
+    if overlay is not None:
+        return overlay, _legend_html(overlay)
+    return None, MISSING.get(choice, "")
+
+
+def _legend_html(overlay: Overlay) -> str:
+    swatches = "".join(
+        f"<span style='background:{c.name()}'>&nbsp;&nbsp;&nbsp;</span> {text} &nbsp;"
+        for c, text in overlay.legend
+    )
+    return f"<b>{overlay.title}</b>: {swatches}"

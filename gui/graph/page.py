@@ -24,31 +24,20 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from opscope.backend.graph.diff import GraphDiff
+from opscope.backend.contracts.graph import GraphDiff
 from opscope.backend.graph.files import load_graph_file
 from opscope.backend.graph.model import ModelGraph
+from opscope.backend.graph.scopes import ancestors
 from opscope.backend.graph.view import SCOPE, all_scopes
 from opscope.gui.graph import measures
 from opscope.gui.graph.canvas import GraphCanvas
 from opscope.gui.graph.details import NodeDetails
-from opscope.gui.graph.overlay import (
-    NO_DATA_COLOR,
-    Overlay,
-    diff_overlay,
-    error_overlay,
-    time_overlay,
-)
+from opscope.gui.graph.measures import OVERLAYS
 from opscope.gui.graph.scene import GraphScene
 from opscope.gui.graph.search import SearchCursor
 
 NO_HIGHLIGHT = "Highlight op type…"
-OVERLAYS = ("No overlay", "Measured time", "Quantization error", "Diff")
 FOCUS_SCALE = 1.0
-MISSING = {
-    "Measured time": "press Profile to measure",
-    "Quantization error": "run Optimize with INT8 and auto to measure",
-    "Diff": "press Diff with… to compare",
-}
 
 
 class _LayoutSignals(QObject):
@@ -68,6 +57,7 @@ class _LayoutTask(QRunnable):
 class GraphPage(QWidget):
     layout_changed = Signal()  # a new scene is shown (after opening / closing a scope)
     node_selected = Signal(str)  # name of the node (or scope) clicked
+    revealed = Signal(str)  # a node searched for or asked for is selected in its own box
 
     def __init__(self, graph_file: str, note: str = "", parent: QWidget | None = None) -> None:
         super().__init__(parent)
@@ -80,6 +70,7 @@ class GraphPage(QWidget):
         self.sides: dict[str, GraphScene] = {}
         self.cursor = SearchCursor()
         self._tasks: list[_LayoutTask] = []
+        self._pending: tuple[int, bool] | None = None  # node to reveal once laid out, zoom
         self.canvas = GraphCanvas(self)
         self.details = NodeDetails(self)
         self._build(note)
@@ -182,6 +173,8 @@ class GraphPage(QWidget):
     def _laid_out(self, scene: GraphScene, focus: str) -> None:
         self._tasks = [t for t in self._tasks if t.focus != focus or t.expanded != scene.expanded]
         self._show(scene, focus)
+        if self._pending is not None:
+            self.reveal(*self._pending)
 
     def _focus_on(self, scope: str) -> None:
         """Keep the scale; centre on the box of ``scope`` or on the boxes now inside it."""
@@ -234,10 +227,38 @@ class GraphPage(QWidget):
         """Select the next (+1) or previous (-1) match in graph order; its node index."""
         node = self.cursor.step(direction)
         if node >= 0:
-            item = self.select_node(self.graph.nodes[node].name)
             self.match_label.setText(f"{self.cursor.current + 1:,} of {self.cursor.matches.size:,}")
-            self._centre(item)
+            self.reveal(node)
         return node
+
+    def reveal(self, node: int, zoom: bool = False) -> None:
+        """Select graph node ``node`` in its own box and bring it into view (``zoom``: zoom
+        to it); the scopes that hide it open first, laid out off this thread, so a search
+        or "Show in graph" lands on the node rather than on a collapsed scope."""
+        item = self.scene.item_of_node(node)
+        opened = set(self.scene.expanded) | set(ancestors(self.graph.nodes[node].scope))
+        if self.scene.is_scope(item):  # a weight shown inside the scope that reads it
+            opened |= set(ancestors(self.scene.view.key[item]))
+        if self.scene.is_node(item) or opened == self.scene.expanded:
+            self._pending = None
+            self.select_item(item)
+            self.zoom_to_selection() if zoom else self._centre(item)
+            self.revealed.emit(self.graph.nodes[node].name)
+            return
+        self._pending = (node, zoom)
+        self.set_expanded(opened)
+
+    def show_node(self, name: str) -> bool:
+        """Reveal and zoom to node ``name``, in the other graph of a diff if it is there;
+        False when neither graph has it."""
+        if name not in self.scene.node_index and self.diff is not None:
+            other = "after" if self.diff[1] == "before" else "before"
+            if name in self.sides[other].node_index:
+                self.swap_sides()
+        index = self.scene.node_index.get(name)
+        if index is not None:
+            self.reveal(index, zoom=True)
+        return index is not None
 
     def highlight_op(self, op_type: str | None) -> int:
         """Outline every node of ``op_type`` (None clears); the number of nodes."""
@@ -357,23 +378,11 @@ class GraphPage(QWidget):
 
     def _refresh_overlay(self) -> None:
         choice = OVERLAYS[self.overlay_box.currentIndex()]
-        overlay: Overlay | None = None
-        if choice == "Measured time" and self.times:
-            overlay = time_overlay(self.item_times())
-            outside = sum(1 for name in self.times if name not in self.scene.node_index)
-            if outside:  # onnxruntime's own rewrites (fused or layout nodes) ran instead
-                note = f"grey: not run as such ({outside} runtime nodes are not in this graph)"
-                overlay.legend.append((NO_DATA_COLOR, note))
-        elif choice == "Quantization error" and self.errors:
-            overlay = error_overlay(self.item_errors())
-        elif choice == "Diff" and self.diff is not None:
-            overlay = diff_overlay(
-                measures.item_changes(self.scene, *self.diff), self.diff[0].counts
-            )
+        overlay, legend = measures.shown_overlay(
+            choice, self.scene, self.times, self.errors, self.diff
+        )
         self.canvas.style_state.overlay = overlay
-        self.legend.setText(_legend_html(overlay) if overlay else "")
-        if choice != OVERLAYS[0] and overlay is None:
-            self.legend.setText(MISSING[choice])
+        self.legend.setText(legend)
         self.canvas.update()
 
     def shown_scopes(self) -> list[str]:
@@ -382,11 +391,3 @@ class GraphPage(QWidget):
             for k, kind in zip(self.scene.view.key, self.scene.view.kind, strict=True)
             if kind == SCOPE
         ]
-
-
-def _legend_html(overlay: Overlay) -> str:
-    swatches = "".join(
-        f"<span style='background:{c.name()}'>&nbsp;&nbsp;&nbsp;</span> {text} &nbsp;"
-        for c, text in overlay.legend
-    )
-    return f"<b>{overlay.title}</b>: {swatches}"

@@ -7,7 +7,7 @@ chrome://tracing and Perfetto: W/S zoom in/out, A/D pan left/right.
 from __future__ import annotations
 
 import numpy as np
-from PySide6.QtCore import Qt, Signal
+from PySide6.QtCore import QPoint, Qt, Signal
 from PySide6.QtGui import QKeyEvent
 from PySide6.QtWidgets import QGridLayout, QScrollBar, QWidget
 
@@ -31,6 +31,7 @@ class TimelineView(QWidget):
     instant_selected = Signal(int)  # index into the trace's instant columns
     range_selected = Signal(object)  # (begin_ns, end_ns) absolute, or None
     visible_range_changed = Signal(float, float)  # ns relative to the trace start
+    slice_context_menu = Signal(int, QPoint)  # right-clicked slice (selected), global position
 
     def __init__(
         self, trace: Trace, span_ns: float | None = None, parent: QWidget | None = None
@@ -56,6 +57,7 @@ class TimelineView(QWidget):
         self.state.instant_selected.connect(self.instant_selected)
         self.state.range_changed.connect(self.range_selected)
         self.state.viewport_changed.connect(self._emit_visible_range)
+        self.canvas.slice_context.connect(self.slice_context_menu)
 
     def _sync_scrollbar(self) -> None:
         self.scrollbar.blockSignals(True)
@@ -100,6 +102,12 @@ class TimelineView(QWidget):
 
     def selected_slice(self) -> int:
         return self.state.selected
+
+    def reveal_first(self, indices: np.ndarray, label: str) -> int:
+        """Highlight ``indices`` as ``label`` and select the earliest, brought into view
+        (what a search's first Enter does); -1 when there are none."""
+        self.set_highlight(indices, label)
+        return self.step_highlight(1)
 
     def set_highlight(self, indices: np.ndarray | None, label: str = "") -> None:
         self.state.set_highlight(indices, label)
