@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from pathlib import Path
 
-import pyqtgraph as pg
 from PySide6.QtCore import QSettings, QSortFilterProxyModel, Qt, Signal
 from PySide6.QtWidgets import (
     QFrame,
@@ -21,13 +20,14 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from opscope.backend.contracts.models import InspectResult, TensorInfo
+from opscope.backend.contracts.models import GeneratedInput, InspectResult, TensorInfo
 from opscope.backend.contracts.optimize import OptimizeOptions, OptimizeReport
 from opscope.backend.summary import is_quant_op
 from opscope.errors import OpscopeError
 from opscope.gui.count_table import RowsTableModel
 from opscope.gui.graph.tab import GraphTab, Submit
 from opscope.gui.jobs import JobHandle, JobState
+from opscope.gui.op_count_chart import OpCountChart
 from opscope.gui.optimize_results import OptimizeResults
 from opscope.gui.pipeline_panel import PipelinePanel, parse_input_shapes
 from opscope.gui.step_progress import StepBars, applicable_steps
@@ -35,7 +35,6 @@ from opscope.gui.table_view import read_only_table
 from opscope.gui.units import human_bytes, human_count
 from opscope.progress import Step
 
-CHART_TOP = 25
 FROZEN_FIELDS = ("nodes", "const", "variable", "identity", "placeholder")
 
 
@@ -76,32 +75,20 @@ def _fit_height(view: QTableView, max_rows: int = 8) -> None:
     view.setMaximumHeight(height + rows * view.verticalHeader().defaultSectionSize() + 2)
 
 
+def _generated_text(generated: GeneratedInput | None) -> str:
+    """What a run without the user's inputs feeds an input, or "" for an output."""
+    if generated is None:
+        return ""
+    if generated.shape is None:
+        return "needs a shape (Optimize tab: Input shapes)"
+    return f"[{', '.join(map(str, generated.shape))}], {generated.values}"
+
+
 def _shape(tensor: TensorInfo) -> str:
     shape = tensor.shape
     if shape is None:
         return "?"
     return "[" + ", ".join("?" if d is None else str(d) for d in shape) + "]"
-
-
-class OpCountChart(pg.PlotWidget):
-    """Horizontal bars of the most frequent op types."""
-
-    def __init__(self, op_counts: dict[str, int], parent: QWidget | None = None) -> None:
-        super().__init__(parent, background="w")
-        top = sorted(op_counts.items(), key=lambda kv: (-kv[1], kv[0]))[:CHART_TOP][::-1]
-        self.ops = [op for op, _ in top]
-        counts = [n for _, n in top]
-        self.bars = pg.BarGraphItem(
-            x0=0, y=list(range(len(top))), height=0.7, width=counts, brush=pg.mkBrush(70, 130, 180)
-        )
-        self.addItem(self.bars)
-        axis = self.getAxis("left")
-        axis.setTicks([list(enumerate(self.ops))])
-        self.setLabel("bottom", "nodes")
-        self.setTitle(f"Top {len(top)} op types by count")
-        self.setMouseEnabled(x=False, y=False)
-        self.hideButtons()
-        self.showGrid(x=True, y=False, alpha=0.3)
 
 
 class ModelPage(QWidget):
@@ -239,13 +226,14 @@ class ModelPage(QWidget):
         layout = QVBoxLayout(tab)
         layout.addLayout(self._cards())
         top = QHBoxLayout()
-        top.addWidget(self._io_table(), 3)
+        top.addWidget(self._io_table(), 3, Qt.AlignmentFlag.AlignTop)
         if self.result.frozen:
-            top.addWidget(self._frozen_table(), 2)
+            top.addWidget(self._frozen_table(), 2, Qt.AlignmentFlag.AlignTop)
         layout.addLayout(top)
         splitter = QSplitter(Qt.Orientation.Horizontal, tab)
         splitter.addWidget(self._op_panel())
         self.chart = OpCountChart(self.result.op_counts, splitter)
+        self.chart.op_clicked.connect(self.reveal_op)
         splitter.addWidget(self.chart)
         splitter.setSizes([600, 900])
         layout.addWidget(splitter, 4)
@@ -271,13 +259,15 @@ class ModelPage(QWidget):
         return grid
 
     def _io_table(self) -> QTableView:
+        generated = {g.name: g for g in self.result.generated_inputs}
         rows = [
-            [kind, t.name, t.dtype, _shape(t)]
+            [kind, t.name, t.dtype, _shape(t), _generated_text(generated.get(t.name))]
             for kind, tensors in (("input", self.result.inputs), ("output", self.result.outputs))
             for t in tensors
         ]
-        model = RowsTableModel(["", "Name", "Dtype", "Shape"], rows)
-        self.io_view = _table(model, self, False, stretch=3)
+        headers = ["", "Name", "Dtype", "Shape", "Runs without your inputs use"]
+        model = RowsTableModel(headers, rows)
+        self.io_view = _table(model, self, False, stretch=4)
         _fit_height(self.io_view)
         return self.io_view
 
@@ -287,7 +277,20 @@ class ModelPage(QWidget):
         self.frozen_view = _table(
             RowsTableModel(["Count", "As saved", "Frozen"], rows), self, False
         )
+        _fit_height(self.frozen_view)
         return self.frozen_view
+
+    def reveal_op(self, op: str) -> None:
+        """Select ``op``'s row in the op table (a click on its bar), clearing a filter that
+        hides it."""
+        proxy = self.op_view.model()
+        if op.lower() not in self.op_filter.text().lower():
+            self.op_filter.clear()
+        for row in range(proxy.rowCount()):
+            if proxy.index(row, 0).data() == op:
+                self.op_view.selectRow(row)
+                self.op_view.scrollTo(proxy.index(row, 0))
+                return
 
     def _op_panel(self) -> QWidget:
         panel = QWidget(self)

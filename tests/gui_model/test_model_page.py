@@ -37,3 +37,19 @@ def test_op_table_sorts_and_filters(qtbot, window):
     assert counts == sorted(counts, reverse=True)
     page.op_filter.setText("conv")
     assert [proxy.index(r, 0).data() for r in range(proxy.rowCount())] == ["Conv"]
+
+
+def test_a_bar_click_selects_its_op_and_inputs_say_what_runs_use(qtbot, window):
+    with qtbot.waitSignal(window.jobs_settled, timeout=120000):
+        window.open_path(str(DEMO_MODEL))
+    page = window.tabs.currentWidget()
+    page.op_filter.setText("no such op")
+    op = page.chart.ops[-1]
+    page.chart.op_clicked.emit(op)
+    selected = page.op_view.selectionModel().selectedRows()
+    assert [index.data() for index in selected] == [op] and page.op_filter.text() == ""
+    io = page.io_view.model()
+    runs_use = io.index(0, 4).data()
+    first_input = onnx.load(str(DEMO_MODEL)).graph.input[0]
+    dims = [d.dim_value or 2 for d in first_input.type.tensor_type.shape.dim]
+    assert io.index(0, 1).data() == first_input.name and runs_use.startswith(str(dims))
