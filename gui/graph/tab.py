@@ -69,6 +69,7 @@ class GraphTab(QWidget):
         self.page: GraphPage | None = None
         self.graph_file = ""  # the graph job's file of the graph shown
         self.converted = False  # showing the model converted to ONNX
+        self.has_native = False  # opscope walks this format's own graph
         self.profile_trace: ImportTraceResult | None = None  # this tab's last profile
         self.started = False
         self._synced: Any = None
@@ -85,7 +86,7 @@ class GraphTab(QWidget):
         self.convert_button = self._button(
             "Show as ONNX",
             "The model converted to ONNX: the graph onnxruntime runs and profiles",
-            self.show_converted,
+            lambda: self.show_converted(not self.converted),
         )
         self.diff_button = self._button(
             "Diff with…",
@@ -155,10 +156,11 @@ class GraphTab(QWidget):
         self.status.setText("Laying out the graph…")
         self._submit(self._graph_spec(self.path), self._loaded)
 
-    def show_converted(self) -> None:
-        """Show the model converted to ONNX, where the profile overlay applies."""
+    def show_converted(self, converted: bool = True) -> None:
+        """Show the model converted to ONNX, where the profile overlay applies (or, with
+        ``converted`` False, its native graph again)."""
         self.convert_button.setEnabled(False)
-        self._submit(self._graph_spec(self.path, converted=True), self._loaded)
+        self._submit(self._graph_spec(self.path, converted=converted), self._loaded)
 
     def _loaded(self, result: GraphResult) -> None:
         old, self.page = self.page, GraphPage(result.graph_file, result.note, self)
@@ -177,7 +179,10 @@ class GraphTab(QWidget):
         self.profile_button.show()
         self.diff_button.setEnabled(self.format == "onnx")
         self.diff_button.show()
-        if not self.profilable:  # a native graph of another format: offer the ONNX one
+        self.has_native = self.has_native or result.native
+        if self.format != "onnx" and self.has_native:  # between the native and the ONNX graph
+            self.convert_button.setText("Show native graph" if self.converted else "Show as ONNX")
+            self.convert_button.setEnabled(True)
             self.page.bar.addWidget(self.convert_button)
             self.convert_button.show()
         self.sync_report(getattr(self.parent_page, "report", None))

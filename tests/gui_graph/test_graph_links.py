@@ -150,7 +150,7 @@ def test_profile_overlay_on_the_converted_graph_of_a_torch_model(qtbot, window, 
         and not converted.graph.native
         and "ONNX" in converted.note_label.text()
     )
-    assert tab.profile_button.isEnabled()
+    assert tab.profile_button.isEnabled() and tab.convert_button.text() == "Show native graph"
     with qtbot.waitSignal(window.jobs_settled, timeout=SETTLE_MS):
         tab.profile_button.click()
     assert window.failed_jobs == 0
@@ -161,3 +161,6 @@ def test_profile_overlay_on_the_converted_graph_of_a_torch_model(qtbot, window, 
     as_written = {n for n in times if "nchwc" not in n and not n.startswith("Reorder")}
     assert as_written and as_written <= in_graph
     assert converted.item_times().sum() == sum(times[n].self_ns for n in in_graph) > 0
+    with qtbot.waitSignal(window.jobs_settled, timeout=SETTLE_MS):
+        tab.convert_button.click()  # and back to the native graph
+    assert tab.page.graph.native and not tab.profile_button.isEnabled()
