@@ -27,7 +27,6 @@ from opscope.backend.optimize.bench import (
     LatencyStats,
     RunOnce,
     measure_budgeted,
-    measure_interleaved,
     within_noise,
 )
 from opscope.backend.optimize.candidate import (
@@ -97,8 +96,14 @@ class Timing:
         not screened yet (failing ones too: whether they are worth rescuing depends on it)."""
         fresh = [c for c in candidates if c.usable and c.screen is None]
         variants = {"input": self.runners["input"]} | {c.name: self.of(c) for c in fresh}
-        stats = measure_interleaved(
-            variants, screening.SCREEN_RUNS, 1, self.batch, block=screening.SCREEN_RUNS, settle=1
+        stats = measure_budgeted(
+            variants,
+            screening.SCREEN_RUNS,
+            2,  # the sizing round and one more: first calls allocate
+            self.batch,
+            block=screening.SCREEN_RUNS,
+            settle=1,
+            fill_s=screening.SCREEN_FILL_S,
         )
         for c in fresh:
             c.screen = stats[c.name]
@@ -152,10 +157,17 @@ def judge(finalists: list[Candidate], input_stats: LatencyStats, keep: Candidate
             f"({_interval(input_stats)}) is within the noise"
         )
         contenders.append(keep)
+    # the spread matters where the choice depends on it: between contenders, or where the
+    # best would replace an ONNX input (keeping the input needs no proof)
+    replaces = (
+        keep is not None
+        and best is not keep
+        and best.latency.p50 < input_stats.p50 * (1 - MIN_GAIN)
+    )
     noisy = [c.name for c in contenders if c.latency.spread > NOISY_SPREAD]
-    if input_stats.spread > NOISY_SPREAD:
+    if input_stats.spread > NOISY_SPREAD and replaces:
         noisy.append("the input")
-    if noisy:
+    if noisy and (len(_distinct(contenders)) > 1 or replaces):
         reasons.append(f"p90 over {NOISY_SPREAD:g}x p50 for {', '.join(noisy)}")
     return Verdict(best, contenders, reasons)
 
@@ -318,7 +330,8 @@ def auto_optimize(
     best, decision, input_stats = measure_and_choose(finalists, timing, options, keep)
     int8_retry.explain_chosen(best, context)
     final = best
-    if best.runtime == ONNXRUNTIME:
+    # a round too noisy to decide the full measurement cannot decide the trial either
+    if best.runtime == ONNXRUNTIME and decision["decided"]:
         progress(Step.AUTO, 0.85, f"trying ORT level all on {best.name}")
         final = _try_ort_all(best, timing, options)
     if final is not best:

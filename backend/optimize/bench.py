@@ -180,11 +180,14 @@ def measure_budgeted(
     *,
     block: int = 5,
     settle: int = 3,
+    fill_s: float = 2.0,
 ) -> dict[str, LatencyStats]:
     """:func:`measure_interleaved` with :func:`budgeted_runs` runs of each variant (the
     sizing round counts as the first warm-up round)."""
     share = settle / max(block, 1) if len(variants) > 1 else 0.0
-    count = budgeted_runs(variants, runs, budget_s, warmup=warmup, settle_share=share)
+    count = budgeted_runs(
+        variants, runs, budget_s, fill_s=fill_s, warmup=warmup, settle_share=share
+    )
     return measure_interleaved(
         variants, count, max(warmup - 1, 0), batch, block=block, settle=settle
     )

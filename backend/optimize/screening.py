@@ -6,9 +6,9 @@ A passing candidate over :data:`SCREEN_OUT` times the fastest passing one there 
 the full measurement and is left out of it. Rescuing an INT8 model that missed the
 tolerance (static INT8's other calibrations, which only change its ranges, and a retry with
 its worst nodes in float) never makes it faster, only more accurate: it is tried only for
-INT8 models that ran faster than the fastest passing candidate, fastest first, within
-:data:`RESCUE_BUDGET_S` (on a BERT-like encoder five retries took 100 s and all still
-failed). Every candidate left out says why in its ``screened_out``.
+INT8 models that ran faster than the fastest passing candidate, fastest first, while its
+expected cost fits :data:`RESCUE_BUDGET_S` (on a BERT-like encoder five retries took 100 s
+and all still failed). Every candidate left out says why in its ``screened_out``.
 """
 
 from __future__ import annotations
@@ -25,11 +25,15 @@ from opscope.backend.optimize.onnxruntime_candidates import (
     other_calibrations,
 )
 
-SCREEN_RUNS = 3  # timed calls per variant in the quick round (after one untimed)
+SCREEN_RUNS = 3  # timed calls per variant in the quick round (after untimed ones)
+SCREEN_FILL_S = 0.5  # more calls where that many rounds take less: sub-ms models
 # how much slower than the fastest passing candidate a passing one may run in the quick
 # round and still be measured in full: a quiet run's p90 stays within this of its p50
 SCREEN_OUT = 1.25
 RESCUE_BUDGET_S = 30.0
+# a rescue's cost in builds of the candidate it rescues: a retry computes per-node errors
+# (about one build) and rebuilds it; the other calibrations are two builds with histograms
+RESCUE_COST = {"retry": 2.0, "calibrations": 3.0}
 STATIC_MINMAX = f"int8-static-{STATIC_METHODS[0]}"
 
 
@@ -116,14 +120,22 @@ def rescue(
         added += _not_built("passed")
     for c in sorted(failing, key=lambda c: c.screen.p50):
         slow = too_slow(c, fastest, factor=1.0)
-        late = time.perf_counter() > deadline
+        cost = c.chain.steps[-1].seconds * RESCUE_COST["calibrations" if c is minmax else "retry"]
+        late = time.perf_counter() + cost > deadline
         if slow or late:
-            why = slow or f"auto's rescue budget ({budget_s:g} s) went to faster INT8 candidates"
+            why = slow or (
+                f"its rescue (about {cost:.0f} s) did not fit what was left of auto's rescue "
+                f"budget ({budget_s:g} s), spent on faster INT8 candidates first"
+            )
             c.screened_out = f"not retried: {why}"
-            added += _not_built(f"ran {slow}" if slow else "was not retried") if c is minmax else []
+            added += _not_built(f"ran {slow}" if slow else "was not rescued") if c is minmax else []
             continue
         target = _static_target(c, context, options, added) if c is minmax else c
         if target is None:
+            continue
+        cost = target.chain.steps[-1].seconds * RESCUE_COST["retry"]
+        if target is not c and time.perf_counter() + cost > deadline:
+            target.screened_out = f"not retried: auto's rescue budget ({budget_s:g} s) was spent"
             continue
         retried, note = int8_retry.retry(target, context, options)
         if retried is not None:
