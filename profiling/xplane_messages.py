@@ -125,3 +125,4 @@ def _message(name: str) -> type:
 XSpace = _message("XSpace")
 XPlane = _message("XPlane")
 XEvent = _message("XEvent")
+XLine = _message("XLine")

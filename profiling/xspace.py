@@ -46,7 +46,6 @@ from opscope.profiling.xspace_planes import (
     stat_text,
 )
 from opscope.profiling.xspace_wire import (
-    KEPT_BYTES,
     LENGTH,
     WINDOW_BYTES,
     EventColumns,
@@ -95,10 +94,9 @@ class XSpaceImporter:
     instants: list[Piece] = field(default_factory=list)
     warnings: list[str] = field(default_factory=list)
     counters: CounterSamples = field(default_factory=CounterSamples)
-    bytes_read: int = 0
+    bytes_read: float = 0
     skipped: int = 0
     window_bytes: int = WINDOW_BYTES
-    kept_bytes: int = KEPT_BYTES
 
     def _report(self, message: str, fraction: float | None = None) -> None:
         """The one place progress is reported: the fraction of the input's bytes read (up to
@@ -160,10 +158,17 @@ class XSpaceImporter:
         device: bool,
         order: int,
     ) -> None:
-        """One line, a window of its events at a time (:data:`WINDOW_BYTES`), reporting
-        progress after each, so a giant thread moves the bar as smoothly as many small ones
-        (and a progress callback that raises stops the import as soon)."""
-        layout = line_layout(buf, data, span, self.window_bytes, self.kept_bytes)
+        """One line, a window of its events at a time (:data:`WINDOW_BYTES`): finding the
+        records (the first half of the line's share of the bar), then decoding them (the
+        second), reporting progress after each window, so a giant thread moves the bar as
+        smoothly as many small ones (and a progress callback that raises stops as soon)."""
+        before, half = self.bytes_read, (span[1] - span[0]) / 2
+
+        def walked(pos: int) -> None:
+            self.bytes_read = before + (pos - span[0]) / 2
+            self._report("reading events")
+
+        layout = line_layout(buf, data, span, self.window_bytes, walked)
         line_id = _number(layout.fields, _LINE_ID)
         names = [layout.fields.get(f) for f in (_LINE_DISPLAY_NAME, _LINE_NAME)]
         thread = next((n for n in names if n and isinstance(n, bytes)), b"")
@@ -174,8 +179,9 @@ class XSpaceImporter:
             self.lanes.name_thread(pid, line_id, thread or f"line {line_id}")
             self.lanes.thread_sort[(pid, line_id)] = order
         line_ns = _number(layout.fields, _LINE_TIMESTAMP)
-        before, regions = self.bytes_read, Regions()
-        for starts, ends in layout.windows(data, self.window_bytes):
+        regions = Regions()
+        while layout.windows:
+            starts, ends = layout.windows.pop(0)
             if counters:
                 process = self.lanes.process_names[pid]
                 self.counters.add(plane_meta[0], process, line_ns, buf, (starts, ends))
@@ -183,12 +189,12 @@ class XSpaceImporter:
                 columns = event_columns(data, starts, ends)
                 line = _Line(buf, data, starts, ends, columns, pid, lane_key, line_ns)
                 self._read_events(line, plane_meta[1], device, thread, regions)
-            self.bytes_read = before + int(ends[-1]) - span[0]
+            self.bytes_read = before + half + (int(ends[-1]) - span[0]) / 2
             self._report("reading events")
         begin, duration = regions.pairs()
         if begin.size:
             self._add_copies(line_ns, begin, duration, [REGION] * begin.size, lane_key)
-        self.bytes_read = before + span[1] - span[0]
+        self.bytes_read = before + 2 * half
 
     def _read_events(
         self, line: _Line, meta: PlaneMetadata, device: bool, thread: str, regions: Regions
