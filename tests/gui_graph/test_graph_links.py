@@ -164,3 +164,23 @@ def test_profile_overlay_on_the_converted_graph_of_a_torch_model(qtbot, window, 
     with qtbot.waitSignal(window.jobs_settled, timeout=SETTLE_MS):
         tab.convert_button.click()  # and back to the native graph
     assert tab.page.graph.native and not tab.profile_button.isEnabled()
+
+
+def test_the_diff_runs_as_a_job_of_the_window(qtbot, window, cnn_onnx, tmp_path):
+    from onnxruntime.quantization import quantize_dynamic
+
+    from opscope.backend.graph.diff import diff_graphs
+    from opscope.backend.graph.extract import extract_graph
+
+    int8 = tmp_path / "int8.onnx"
+    quantize_dynamic(str(cnn_onnx), str(int8))
+    page = _open(qtbot, window, cnn_onnx)
+    graph = _show_graph(qtbot, window, page)
+    with qtbot.waitSignal(window.jobs_settled, timeout=SETTLE_MS):
+        page.graph_tab.diff_with(str(int8))
+    assert window.failed_jobs == 0 and graph.diff is not None
+    ignore = lambda fraction, message: None  # noqa: E731
+    expected = diff_graphs(extract_graph(cnn_onnx, ignore), extract_graph(int8, ignore))
+    assert graph.diff[0] == expected and expected.changed
+    assert "quantized" in graph.legend.text()
+    assert any("finished: Diff with int8.onnx" in line for line in window.log_pane.lines())
