@@ -8,6 +8,10 @@ costs the time" and not "how long was the profiler on":
 
 * PyTorch: ``cpu_op`` events (the aten op is the name), and kernels and copies on devices.
 * ONNX Runtime: ``Node`` events named ``<node>_kernel_time``; the type is ``args.op_name``.
+* OpenVINO (``backend/runtimes/openvino_profile.py``, its per-layer performance counters laid
+  out in ONNX Runtime's shape): the same ``Node`` events, one per executed layer; the trace
+  says it is OpenVINO's by a category of its own, ``openvino``, on its first (process name)
+  event, since OpenVINO writes no trace of its own to recognise.
 * MXNet: ``operator`` events, named by the operator.
 * TensorFlow (xprof): op events, which carry ``args.long_name`` = ``op_name:op_type``; the op
   name becomes the slice name and the type its op.
@@ -20,10 +24,12 @@ Self time follows each profiler's own definition, checked against the framework'
   in it, as xprof's ``framework_op_stats`` computes it; the runtime's non-op slices inside an
   op (``ParallelFor``, ``ThreadpoolListener::Region``, ``ExecutorState::Process``) are the
   op's own work (:data:`SELF_TIME_AMONG_OPERATORS`).
-* PyTorch, ONNX Runtime, MXNet and plain Chrome traces: duration minus the direct children
-  on the same lane, whatever they are (PyTorch's ``self_cpu_time_total`` subtracts child
-  ``cpu_op`` events, and a ``cpu_op`` holds only ``cpu_op`` children; ONNX Runtime's and
-  MXNet's operators hold no children, so self equals total, as in their own tables).
+* PyTorch, ONNX Runtime, OpenVINO, MXNet and plain Chrome traces: duration minus the direct
+  children on the same lane, whatever they are (PyTorch's ``self_cpu_time_total`` subtracts
+  child ``cpu_op`` events, and a ``cpu_op`` holds only ``cpu_op`` children; ONNX Runtime's and
+  MXNet's operators hold no children, so self equals total, as in their own tables; OpenVINO's
+  layers are laid end to end inside their run's slice, so a layer's self time is its counter's
+  ``real_time``, and an op type's the counters' sum).
 """
 
 from __future__ import annotations
@@ -40,6 +46,8 @@ OPERATOR_CATEGORIES = {
 SELF_TIME_AMONG_OPERATORS = {"tensorflow"}  # formats whose op self time skips non-op slices
 _PYTORCH_KEYS = {"baseTimeNanoseconds", "schemaVersion", "deviceProperties", "distributedInfo"}
 _PYTORCH_CATEGORIES = {"cpu_op", "python_function", "user_annotation", "kernel", "cuda_runtime"}
+OPENVINO_CATEGORY = "openvino"  # the writer's marker (see the module doc)
+_NODE_EVENTS = {"onnxruntime", "openvino"}  # dialects whose ops are ``Node`` kernel events
 
 
 class _OnnxArgs(msgspec.Struct):
@@ -77,7 +85,7 @@ def detect(
     if "operator" in categories and has_begin:
         return "mxnet"
     if bare and categories & {"Node", "Session"}:
-        return "onnxruntime"
+        return "openvino" if OPENVINO_CATEGORY in categories else "onnxruntime"
     return "chrome"
 
 
@@ -138,7 +146,7 @@ def op_columns(
         is_op = np.isin(cols.category, np.asarray(wanted, np.int32))
     else:
         is_op = np.full(cols.name.size, flavor == "chrome")
-    if flavor == "onnxruntime":
+    if flavor in _NODE_EVENTS:
         _onnx_ops(events, op, is_op, ops)
     elif flavor == "tensorflow":
         _tensorflow_ops(events, op, is_op, cols.name, (names, ops))

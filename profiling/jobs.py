@@ -24,8 +24,8 @@ from opscope.progress import FractionProgress
 
 # 2: is_op, flows, args kept in the source file; 3-5: readable lane labels, XSpace read
 # directly, TF op self time over ops, overlapping slices on rows of their own; 6: XSpace
-# counters
-CACHE_VERSION = "6"
+# counters; 7: OpenVINO profiles are the openvino dialect
+CACHE_VERSION = "7"
 CACHE_BUDGET_BYTES = 8 << 30  # imported traces kept, least recently used dropped first
 
 

@@ -7,8 +7,10 @@ run's time goes and the per-op table is exactly the counters' own sums.
 
 The events use onnxruntime's profile shape (a bare list; ``Session`` run slices holding
 ``Node`` slices named ``<layer>_kernel_time`` with the op type in ``args.op_name``), which
-the trace engine already reads per operator; the process is named "OpenVINO CPU" and every
-layer slice records ``runtime: openvino``, its kernel (``exec_type``) and its precision.
+the trace engine reads per operator; the first event, naming the process "OpenVINO CPU",
+carries the category ``openvino``, the marker by which the trace engine tells the file is
+OpenVINO's (its ``openvino`` dialect, :mod:`opscope.profiling.dialects`), and every layer
+slice records ``runtime: openvino``, its kernel (``exec_type``) and its precision.
 """
 
 from __future__ import annotations
@@ -24,6 +26,7 @@ from typing import Any
 import numpy as np
 
 from opscope.backend.runtimes import openvino_runtime as ovr
+from opscope.profiling.dialects import OPENVINO_CATEGORY
 
 
 def _counters(request: Any) -> list[tuple[str, str, str, int]]:
@@ -84,9 +87,8 @@ def profile_openvino(
     compiled = ovr.compile_model(model, properties, profiling=True)
     request = compiled.create_infer_request()
     feed = {name: inputs[name] for name in ovr.input_names(compiled)}
-    events: list[dict[str, Any]] = [
-        {"ph": "M", "name": "process_name", "pid": os.getpid(), "args": {"name": "OpenVINO CPU"}}
-    ]
+    marker = {"ph": "M", "cat": OPENVINO_CATEGORY, "name": "process_name", "pid": os.getpid()}
+    events: list[dict[str, Any]] = [{**marker, "args": {"name": "OpenVINO CPU"}}]
     totals: dict[str, float] = defaultdict(float)
     origin, free_us = time.perf_counter_ns(), 0
     for run in range(max(runs, 1)):
