@@ -202,7 +202,7 @@ class OptimizeResults(QWidget):
                     c.name,
                     c.runtime,
                     c.precision,
-                    None if c.latency_ms_p50 is None else round(c.latency_ms_p50, 3),
+                    "–" if c.latency_ms_p50 is None else round(c.latency_ms_p50, 3),
                     interval_text(c),
                     c.max_abs_diff,
                     "pass" if c.passed else "fail",
