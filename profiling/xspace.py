@@ -77,6 +77,8 @@ class _Line:
     pid: str
     lane_key: int
     line_ns: int
+    regions: Regions  # the line's, paired once it is read
+    steps: list[Piece]  # the line's step copies, added after its events (as lanes sort)
 
 
 @dataclass
@@ -179,7 +181,7 @@ class XSpaceImporter:
             self.lanes.name_thread(pid, line_id, thread or f"line {line_id}")
             self.lanes.thread_sort[(pid, line_id)] = order
         line_ns = _number(layout.fields, _LINE_TIMESTAMP)
-        regions = Regions()
+        regions, steps = Regions(), []
         while layout.windows:
             starts, ends = layout.windows.pop(0)
             if counters:
@@ -187,18 +189,20 @@ class XSpaceImporter:
                 self.counters.add(plane_meta[0], process, line_ns, buf, (starts, ends))
             else:
                 columns = event_columns(data, starts, ends)
-                line = _Line(buf, data, starts, ends, columns, pid, lane_key, line_ns)
-                self._read_events(line, plane_meta[1], device, thread, regions)
+                where = (pid, lane_key, line_ns, regions, steps)
+                line = _Line(buf, data, starts, ends, columns, *where)
+                self._read_events(line, plane_meta[1], device, thread)
             self.bytes_read = before + half + (int(ends[-1]) - span[0]) / 2
             self._report("reading events")
         begin, duration = regions.pairs()
         if begin.size:
-            self._add_copies(line_ns, begin, duration, [REGION] * begin.size, lane_key)
+            self.slices.append(
+                self._copies(line_ns, begin, duration, [REGION] * begin.size, lane_key)
+            )
+        self.slices += steps
         self.bytes_read = before + 2 * half
 
-    def _read_events(
-        self, line: _Line, meta: PlaneMetadata, device: bool, thread: str, regions: Regions
-    ) -> None:
+    def _read_events(self, line: _Line, meta: PlaneMetadata, device: bool, thread: str) -> None:
         self._decode_irregular(line)
         rows = meta.rows_of(line.columns.metadata_id)
         is_op = meta.is_op[rows]
@@ -209,8 +213,8 @@ class XSpaceImporter:
             op = self._kernel_ops(line, meta, op)
         self._add_events(line, meta, rows, op, is_op)
         kinds = meta.kind[rows]
-        regions.starts.append(line.columns.offset_ps[kinds == REGION_STARTS])
-        regions.stops.append(line.columns.offset_ps[kinds == REGION_STOPS])
+        line.regions.starts.append(line.columns.offset_ps[kinds == REGION_STARTS])
+        line.regions.stops.append(line.columns.offset_ps[kinds == REGION_STOPS])
         self._add_steps(line, meta)
 
     def _decode_irregular(self, line: _Line) -> None:
@@ -291,11 +295,18 @@ class XSpaceImporter:
         at = np.asarray([i for i, _ in steps], np.int64)
         names = [f"step {number}" for _, number in steps]
         columns = line.columns
-        self._add_copies(
-            line.line_ns, columns.offset_ps[at], columns.duration_ps[at], names, lane, STEP_CATEGORY
+        line.steps.append(
+            self._copies(
+                line.line_ns,
+                columns.offset_ps[at],
+                columns.duration_ps[at],
+                names,
+                lane,
+                STEP_CATEGORY,
+            )
         )
 
-    def _add_copies(
+    def _copies(
         self,
         line_ns: int,
         offset_ps: np.ndarray,
@@ -303,23 +314,21 @@ class XSpaceImporter:
         names: list[str],
         lane_key: int,
         category: str = TRACE_ME_CATEGORY,
-    ) -> None:
+    ) -> Piece:
         """Slices (no ops) named ``names`` on ``lane_key``, at ``offset_ps`` on the line."""
         n = offset_ps.size
         tables = self.tables
-        self.slices.append(
-            Piece(
-                line_ns,
-                offset_ps,
-                duration_ps,
-                lane_key,
-                np.fromiter((tables.names[name] for name in names), np.int32, n),
-                np.fromiter((tables.ops[name] for name in names), np.int32, n),
-                np.full(n, tables.categories[category], np.int32),
-                np.zeros(n, bool),
-                np.zeros(n, np.int32),
-                np.zeros(n, np.int32),
-            )
+        return Piece(
+            line_ns,
+            offset_ps,
+            duration_ps,
+            lane_key,
+            np.fromiter((tables.names[name] for name in names), np.int32, n),
+            np.fromiter((tables.ops[name] for name in names), np.int32, n),
+            np.full(n, tables.categories[category], np.int32),
+            np.zeros(n, bool),
+            np.zeros(n, np.int32),
+            np.zeros(n, np.int32),
         )
 
     # -- the end ----------------------------------------------------------------------------

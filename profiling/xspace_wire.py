@@ -7,7 +7,8 @@ event through message objects costs about 1 µs an event (a wrapper object each;
 events as ``repeated bytes`` 1.6 µs (a bytes object each), all measured on 2 busy cores.
 Here the few outer records (space, planes, lines) are walked in Python, each line's event
 records are found by pointer doubling over their length prefixes (:func:`_event_run`), and
-the event fields are decoded with numpy over all events of the line at once.
+the event fields are decoded with numpy, a window of about :data:`WINDOW_BYTES` of a line's
+records at a time (so a reader can report progress, and stop, within one giant line).
 
 The vectorised decode relies on what every protobuf serializer does: fields in field-number
 order (``metadata_id`` 1, ``offset_ps`` 2, ``duration_ps`` 3, ``stats`` 4, ``num_occurrences``
@@ -193,7 +194,7 @@ def _varints(data: np.ndarray, pos: np.ndarray, end: np.ndarray) -> tuple[np.nda
 
     Byte k of every varint still going is read in one step, and the ones that ended are
     dropped before the next: most are one or two bytes long (length prefixes, ids), so
-    this is 3-5x faster than carrying every element through all ten steps. A varint that
+    this is several times faster than carrying every one through all ten steps. A varint that
     does not end before ``end`` gives position ``end + 1`` (marks it bad).
     """
     values = np.zeros(pos.size, np.uint64)
