@@ -15,9 +15,13 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
+from opscope.errors import OpscopeError
 from opscope.profiling.reader import read_trace
 from opscope.profiling.trace import load_trace, save_trace
+from opscope.profiling.xspace import read_xspace_files
 
 # counter (its metadata's name) -> (display name, value stat, kind, extra stats on each sample)
 COUNTERS = {
@@ -126,3 +130,28 @@ def test_a_counter_line_is_no_lane_and_survives_the_cache(
     ]
     for a, b in zip(loaded.counters, trace.counters, strict=True):
         assert np.array_equal(a.ts_ns, b.ts_ns) and np.array_equal(a.values, b.values)
+
+
+@settings(
+    max_examples=40,
+    deadline=None,
+    suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
+)
+@given(edits=st.lists(st.tuples(st.floats(0, 1), st.binary(max_size=3)), min_size=1, max_size=4))
+def test_mutated_counter_lines_never_crash_the_reader(
+    counter_xplane: Path, tmp_path_factory: pytest.TempPathFactory, edits
+) -> None:
+    """Edits in the counter line (its name, then its events' records)."""
+    data = bytearray(counter_xplane.read_bytes())
+    line = data.find(b"_counters_")
+    for where, patch in edits:
+        at = line + int(where * len(COUNTERS) * SAMPLES * 16)  # an event takes ~16 bytes
+        data[at : at + len(patch)] = patch
+    path = tmp_path_factory.mktemp("mutated") / "host.xplane.pb"
+    path.write_bytes(bytes(data))
+    try:
+        trace = read_xspace_files([path])
+    except OpscopeError as exc:
+        assert "\n" not in str(exc)
+    else:
+        assert all(s.ts_ns.size == s.values.size for s in trace.counters)
