@@ -334,7 +334,7 @@ class XSpaceImporter:
     # -- the end ----------------------------------------------------------------------------
     def finish(self, metadata: dict) -> Trace:
         every = self.slices + self.instants
-        base_ns = min((p.line_ns for p in every), default=0)
+        base_ns = min([p.line_ns for p in every] + self.counters.lines_ns(), default=0)
         far = [p for p in every if abs(p.line_ns - base_ns) > MAX_LINE_NS]
         if far:
             self.warnings.append(f"skipped {len(far)} lines with a damaged timestamp")

@@ -88,6 +88,10 @@ class CounterSamples:
                 (line_ns, np.asarray(times, np.int64), np.asarray(numbers, np.float64))
             )
 
+    def lines_ns(self) -> list[int]:
+        """The timestamps of the lines the samples came from."""
+        return [line_ns for pieces in self.pieces.values() for line_ns, _, _ in pieces]
+
     def series_us(self, base_ns: int) -> list[tuple[str, str, np.ndarray, np.ndarray]]:
         """(name, process, µs since ``base_ns``, values) of each counter, as the trace's
         assembly takes them; lines with a damaged timestamp are left out."""

@@ -132,6 +132,24 @@ def test_a_counter_line_is_no_lane_and_survives_the_cache(
         assert np.array_equal(a.ts_ns, b.ts_ns) and np.array_equal(a.values, b.values)
 
 
+def test_an_xspace_of_counters_only_reads_as_counters(counter_xplane: Path, tmp_path: Path) -> None:
+    from tensorflow.tsl.profiler.protobuf import xplane_pb2
+
+    space = xplane_pb2.XSpace.FromString(counter_xplane.read_bytes())
+    for plane in space.planes:
+        kept = [line for line in plane.lines if line.name == "_counters_"]
+        del plane.lines[:]
+        plane.lines.extend(kept)
+    only = tmp_path / "host.xplane.pb"
+    only.write_bytes(space.SerializeToString())
+    trace, full = read_trace(only), read_trace(counter_xplane)
+    assert trace.events == 0 and trace.instant_ts_ns.size == 0 and trace.lanes == []
+    assert [s.name for s in trace.counters] == [s.name for s in full.counters]
+    for a, b in zip(trace.counters, full.counters, strict=True):
+        assert np.array_equal(a.values, b.values)
+        assert np.array_equal(a.ts_ns - a.ts_ns[0], b.ts_ns - b.ts_ns[0])
+
+
 @settings(
     max_examples=40,
     deadline=None,
