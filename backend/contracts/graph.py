@@ -76,13 +76,27 @@ class GraphDiffParams(Contract):
 
 
 class NodeTime(msgspec.Struct, frozen=True):
+    """A node's runs in an onnxruntime profile. A node onnxruntime fused with others ran
+    as ``ran_as`` (op ``ran_op``) together with ``fused_with``; that node's time is counted
+    on one of them, the others name it in ``counted_on`` and have no time of their own.
+    ``added`` are layout reorders onnxruntime inserted for this node; their time
+    (``added_ns``) is part of ``total_ns`` and ``self_ns``."""
+
     count: int
     total_ns: int
     self_ns: int
+    ran_as: str = ""  # the onnxruntime node whose events these are; "": this node's own
+    ran_op: str = ""
+    fused_with: list[str] = []
+    counted_on: str = ""
+    added_ns: int = 0
+    added: list[str] = []
 
 
 class NodeTimesParams(Contract):
     trace_file: str  # an onnxruntime profile as the import_trace job saved it
+    profile: str = ""  # the profile it was imported from: finds the graph onnxruntime ran
+    graph_file: str = ""  # the graph shown (model_graph's file): fused nodes map onto it
 
 
 class NodeTimesResult(Contract):

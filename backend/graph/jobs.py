@@ -22,7 +22,7 @@ from opscope.backend.graph.diff import diff_graphs
 from opscope.backend.graph.extract import extract_graph
 from opscope.backend.graph.files import graph_file_path, load_graph_file, save_graph_file
 from opscope.backend.graph.onnx_graph import onnx_tensor_stats
-from opscope.backend.graph.profile_times import node_times
+from opscope.backend.graph.profile_times import graph_node_times
 from opscope.backend.graph.view import build_view, initial_expanded
 from opscope.progress import FractionProgress
 
@@ -76,6 +76,7 @@ def node_times_job(spec: NodeTimesParams, progress: FractionProgress) -> NodeTim
     from opscope.profiling.trace import load_trace
 
     progress(0.1, "reading the profile")
-    times = node_times(load_trace(spec.trace_file))
+    graph = load_graph_file(spec.graph_file)[0] if spec.graph_file else None
+    times = graph_node_times(load_trace(spec.trace_file), graph, spec.profile)
     progress(1.0, f"{len(times):,} nodes measured")
     return NodeTimesResult(times=times)

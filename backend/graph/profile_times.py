@@ -1,8 +1,10 @@
 """Measured time per graph node from an onnxruntime profile.
 
 onnxruntime names each kernel event after its node (``<node name>_kernel_time``), so a
-profile joins the graph by name. Times come from the columnar :class:`Trace` the trace page
-shows, self time included, so the graph and the timeline give one node the same numbers.
+profile joins the graph by name, and through the optimized graph onnxruntime saved with
+the profile where it fused or rewrote nodes (:mod:`ort_fusion`). Times come from the
+columnar :class:`Trace` the trace page shows, self time included, so the graph and the
+timeline give one node the same numbers.
 """
 
 from __future__ import annotations
@@ -12,6 +14,8 @@ from pathlib import Path
 import numpy as np
 
 from opscope.backend.contracts.graph import NodeTime
+from opscope.backend.graph.model import ModelGraph
+from opscope.backend.graph.ort_fusion import attribute_times, read_optimized_graph
 from opscope.profiling.trace import Trace
 
 KERNEL_SUFFIX = "_kernel_time"
@@ -44,7 +48,30 @@ def node_times(trace: Trace) -> dict[str, NodeTime]:
     }
 
 
-def read_node_times(path: str | Path) -> dict[str, NodeTime]:
+def ran_graph(profile: str | Path) -> Path | None:
+    """The optimized graph onnxruntime saved when it wrote ``profile``, None if none was."""
+    from opscope.backend.optimize.profile import ort_optimized_model
+
+    path = Path(profile)
+    found = ort_optimized_model(path) if path.is_file() else None
+    return found if found is not None and found.is_file() else None
+
+
+def graph_node_times(
+    trace: Trace, graph: ModelGraph | None = None, profile: str | Path = ""
+) -> dict[str, NodeTime]:
+    """:func:`node_times` per node of ``graph``: the nodes onnxruntime fused or rewrote get
+    their times through the optimized graph it saved with ``profile`` (as it ran them
+    when there is none)."""
+    times = node_times(trace)
+    optimized = ran_graph(profile) if graph is not None and profile else None
+    if graph is None or optimized is None:
+        return times
+    return attribute_times(graph, read_optimized_graph(optimized), times)
+
+
+def read_node_times(path: str | Path, graph: ModelGraph | None = None) -> dict[str, NodeTime]:
+    """Times per node of the onnxruntime profile at ``path`` (see :func:`graph_node_times`)."""
     from opscope.profiling.reader import read_trace
 
-    return node_times(read_trace(Path(path)))
+    return graph_node_times(read_trace(Path(path)), graph, path)

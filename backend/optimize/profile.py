@@ -10,6 +10,7 @@ so the traces of one model can be compared per operator.
 from __future__ import annotations
 
 import contextlib
+import hashlib
 import os
 import shutil
 import sys
@@ -25,21 +26,53 @@ from opscope.backend.models.base import user_errors
 from opscope.backend.models.providers import execution_providers
 from opscope.backend.optimize.reference import work_folder
 from opscope.errors import OpscopeError
+from opscope.paths import cache_dir, trim_cache
 from opscope.progress import FractionProgress
 
 RUNTIMES = ("onnxruntime", "native", "openvino")
+OPTIMIZED_MODEL = "ort_optimized.onnx"  # in the profile's folder: the graph that ran
+OPTIMIZED_CACHE_BYTES = 256 << 20
 
 
-def profile_onnxruntime(onnx_path: Path, inputs: dict, runs: int, folder: Path) -> Path:
-    """onnxruntime's JSON profile (Chrome trace format) of ``runs`` runs."""
+def ort_optimized_model(trace: Path) -> Path:
+    """Where the graph onnxruntime optimized and ran for the profile ``trace`` is kept (in
+    the cache, keyed by the profile's content, so it follows the file wherever it is): its
+    events name that graph's fused and rewritten nodes, which the graph view maps back."""
+    digest = hashlib.sha256()
+    with open(trace, "rb") as file:
+        for block in iter(lambda: file.read(1 << 20), b""):
+            digest.update(block)
+    return cache_dir("profiles", "ort-graphs") / f"{digest.hexdigest()[:24]}.onnx"
+
+
+def _session_options(folder: Path, save_graph: bool) -> Any:
     import onnxruntime as ort
 
     options = ort.SessionOptions()
     options.log_severity_level = 3
     options.enable_profiling = True
     options.profile_file_prefix = str(folder / "ort_profile")
-    with user_errors("onnxruntime cannot load the model"):
-        session = ort.InferenceSession(str(onnx_path), options, providers=execution_providers())
+    if save_graph:  # the graph only: its weights go to a side file left in the folder
+        options.optimized_model_filepath = str(folder / OPTIMIZED_MODEL)
+        config = "session.optimized_model_external_initializers_"
+        options.add_session_config_entry(config + "file_name", "ort_optimized.data")
+        options.add_session_config_entry(config + "min_size_in_bytes", "64")
+    return options
+
+
+def profile_onnxruntime(onnx_path: Path, inputs: dict, runs: int, folder: Path) -> Path:
+    """onnxruntime's JSON profile (Chrome trace format) of ``runs`` runs; the optimized
+    graph it ran is saved beside it as ``OPTIMIZED_MODEL`` where onnxruntime can save it."""
+    import onnxruntime as ort
+
+    providers = execution_providers()
+    try:
+        options = _session_options(folder, True)
+        session = ort.InferenceSession(str(onnx_path), options, providers=providers)
+    except Exception:  # an execution provider whose graph cannot be saved: profile anyway
+        with user_errors("onnxruntime cannot load the model"):
+            options = _session_options(folder, False)
+            session = ort.InferenceSession(str(onnx_path), options, providers=providers)
     feed = {i.name: inputs[i.name] for i in session.get_inputs()}
     with user_errors("onnxruntime failed to run the model"):
         for _ in range(runs):
@@ -195,6 +228,11 @@ def profile_model(
                 used = "openvino" if runtime == "openvino" else "onnxruntime"
             with atomic_path(target) as temp:
                 shutil.copyfile(trace, temp)
+            if used == "onnxruntime" and (folder / OPTIMIZED_MODEL).is_file():
+                kept = ort_optimized_model(target)
+                with atomic_path(kept) as temp:
+                    shutil.copyfile(folder / OPTIMIZED_MODEL, temp)
+                trim_cache(kept.parent, OPTIMIZED_CACHE_BYTES, keep=kept)
     except OpscopeError as exc:
         raise OpscopeError(f"cannot profile {source}: {exc}") from exc
     progress(1.0, "done")

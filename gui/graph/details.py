@@ -11,6 +11,7 @@ import pyqtgraph as pg
 from PySide6.QtCore import Signal
 from PySide6.QtWidgets import QPushButton, QTextBrowser, QVBoxLayout, QWidget
 
+from opscope.backend.contracts.graph import NodeTime
 from opscope.backend.graph.model import Initializer, TensorStats
 from opscope.backend.graph.svg import shape_text
 from opscope.backend.graph.view import SCOPE
@@ -25,6 +26,32 @@ def _row(*cells: str) -> str:
 
 def _ms(ns: int) -> str:
     return f"{ns / 1e6:.3f} ms"
+
+
+def _names(names: list[str], limit: int = 6) -> str:
+    shown = ", ".join(escape(n) for n in names[:limit])
+    return shown + (f" and {len(names) - limit} more" if len(names) > limit else "")
+
+
+def _time_text(name: str, t: NodeTime) -> str:
+    """Runs and times, and where onnxruntime ran the node when it fused or rewrote it."""
+    lines = [f"runs {t.count:,} · total {_ms(t.total_ns)} · self {_ms(t.self_ns)}"]
+    ran = f"<b>{escape(t.ran_as)}</b> ({escape(t.ran_op)})"
+    if t.counted_on:
+        lines.append(
+            f"ran fused into {ran} with {_names(t.fused_with)}; "
+            f"its time is counted on <b>{escape(t.counted_on)}</b>"
+        )
+    elif t.fused_with:
+        lines.append(f"ran fused as {ran} with {_names(t.fused_with)}; the time is theirs too")
+    elif t.ran_as and t.ran_as != name:
+        lines.append(f"ran as {ran}, rewritten by onnxruntime")
+    if t.added:
+        lines.append(
+            f"includes {_ms(t.added_ns)} of {_names(t.added)} added by onnxruntime "
+            "(layout reorders for this node)"
+        )
+    return "<p>" + "<br>".join(lines) + "</p>"
 
 
 class NodeDetails(QWidget):
@@ -50,8 +77,9 @@ class NodeDetails(QWidget):
             "(profiles the model first if needed)"
         )
         self.trace_button.hide()
-        self.trace_button.clicked.connect(lambda: self.trace_requested.emit(self.node))
+        self.trace_button.clicked.connect(lambda: self.trace_requested.emit(self.trace_event))
         self.node = ""  # the node shown, "" for a scope, a tensor or nothing
+        self.trace_event = ""  # the onnxruntime node whose slices show the node's runs
         self.can_trace = True  # the graph is the one onnxruntime profiles
         layout = QVBoxLayout(self)
         layout.setContentsMargins(0, 0, 0, 0)
@@ -109,19 +137,22 @@ class NodeDetails(QWidget):
         node = graph.nodes[index]
         self.node = node.name
         self.trace_button.setVisible(self.can_trace)
-        # onnxruntime fuses and rewrites nodes (Conv + Relu -> one NCHWc node named after
-        # the Relu's output): a node the profile has no runs of has no slice to show
-        self.trace_button.setEnabled(not times or node.name in times)
+        measured = times.get(node.name) if times else None
+        # a node onnxruntime fused or rewrote shows the slices of the node it ran as
+        self.trace_event = (measured.ran_as or node.name) if measured else node.name
+        self.trace_button.setEnabled(not times or measured is not None)
         types = {e.tensor: e for e in graph.edges}
         weights = {i.name: i for i in graph.initializers}
         parts = [
             f"<h3>{escape(node.op_type)}</h3><p><b>{escape(node.name)}</b><br>"
             f"scope: {escape(node.scope or '(top)')}</p>"
         ]
-        if times and node.name in times:
-            t = times[node.name]
+        if measured is not None:
+            parts.append(_time_text(node.name, measured))
+        elif times:
             parts.append(
-                f"<p>runs {t.count:,} · total {_ms(t.total_ns)} · self {_ms(t.self_ns)}</p>"
+                "<p>did not run in onnxruntime: its optimizer folded it into weights or "
+                "removed it</p>"
             )
         if node.attributes:
             rows = "".join(_row(escape(k), escape(v)) for k, v in node.attributes.items())

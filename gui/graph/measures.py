@@ -8,11 +8,14 @@ import numpy as np
 
 from opscope.backend.contracts.graph import GraphDiff
 from opscope.gui.graph.overlay import (
+    FUSED_COLOR,
+    NO_DATA,
     NO_DATA_COLOR,
     Overlay,
     diff_overlay,
     error_overlay,
     time_overlay,
+    time_text,
 )
 from opscope.gui.graph.scene import GraphScene
 
@@ -32,6 +35,16 @@ def item_times(scene: GraphScene, times: dict) -> np.ndarray:
         if index is not None:
             ns[index] = t.self_ns
     return np.bincount(scene.view.node_item, weights=ns, minlength=scene.view.items)
+
+
+def item_fused(scene: GraphScene, times: dict) -> np.ndarray:
+    """Per shown item: whether a node of it ran fused into another that holds its time."""
+    fused = np.zeros(len(scene.graph.nodes), dtype=bool)
+    for name, t in times.items():
+        index = scene.node_index.get(name)
+        if index is not None and t.counted_on:
+            fused[index] = True
+    return np.bincount(scene.view.node_item, weights=fused, minlength=scene.view.items) > 0
 
 
 def item_errors(scene: GraphScene, errors: dict[str, float]) -> np.ndarray:
@@ -76,10 +89,17 @@ def shown_overlay(
     overlay: Overlay | None = None
     if choice == "Measured time" and times:
         overlay = time_overlay(item_times(scene, times))
-        outside = sum(1 for name in times if name not in scene.node_index)
-        if outside:  # onnxruntime's own rewrites (fused or layout nodes) ran instead
-            note = f"grey: not run as such ({outside} runtime nodes are not in this graph)"
-            overlay.legend.append((NO_DATA_COLOR, note))
+        fused = item_fused(scene, times) & (overlay.level == NO_DATA)
+        if fused.any():
+            overlay.palette.append(FUSED_COLOR)
+            overlay.level[fused] = len(overlay.palette) - 1
+            overlay.legend.append((FUSED_COLOR, "fused: time on the node it ran with"))
+        outside = [t.self_ns for name, t in times.items() if name not in scene.node_index]
+        if outside:  # nodes onnxruntime added that stand for none of the graph's
+            note = f"{len(outside)} nodes added by onnxruntime: {time_text(sum(outside))}"
+            overlay.legend.append((NO_DATA_COLOR, f"grey: did not run; {note}"))
+        else:
+            overlay.legend.append((NO_DATA_COLOR, "grey: did not run"))
     elif choice == "Quantization error" and errors:
         overlay = error_overlay(item_errors(scene, errors))
     elif choice == "Diff" and diff is not None:

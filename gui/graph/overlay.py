@@ -17,6 +17,7 @@ from PySide6.QtGui import QColor
 TIME_LEVELS = 12
 NO_DATA = -1
 NO_DATA_COLOR = QColor(225, 225, 225)  # boxes without a value
+FUSED_COLOR = QColor(150, 190, 215)  # a node that ran inside another, which holds the time
 DIFF_COLORS = {
     "kept": QColor(205, 210, 218),
     "added": QColor(60, 170, 90),
@@ -59,7 +60,7 @@ def log_overlay(values: np.ndarray, title: str, text) -> Overlay:
 
 
 def time_overlay(item_ns: np.ndarray, title: str = "self time") -> Overlay:
-    return log_overlay(item_ns, title, _ms)
+    return log_overlay(item_ns, title, time_text)
 
 
 def error_overlay(item_error: np.ndarray) -> Overlay:
@@ -67,7 +68,7 @@ def error_overlay(item_error: np.ndarray) -> Overlay:
     return log_overlay(item_error, "INT8 error (relative L2)", lambda v: f"{v:.2g}")
 
 
-def _ms(ns: float) -> str:
+def time_text(ns: float) -> str:
     return f"{ns / 1e6:.3f} ms" if ns < 1e8 else f"{ns / 1e9:.2f} s"
 
 

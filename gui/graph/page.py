@@ -250,7 +250,10 @@ class GraphPage(QWidget):
 
     def show_node(self, name: str) -> bool:
         """Reveal and zoom to node ``name``, in the other graph of a diff if it is there;
-        False when neither graph has it."""
+        False when neither graph has it. An onnxruntime node that ran fused or rewritten
+        nodes shows the node its time is counted on."""
+        ran = {t.ran_as: n for n, t in (self.times or {}).items() if t.ran_as and not t.counted_on}
+        name = name if name in self.scene.node_index else ran.get(name, name)
         if name not in self.scene.node_index and self.diff is not None:
             other = "after" if self.diff[1] == "before" else "before"
             if name in self.sides[other].node_index:

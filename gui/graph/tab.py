@@ -221,7 +221,9 @@ class GraphTab(QWidget):
 
     def _imported(self, result: ImportTraceResult) -> None:
         self.profile_trace = result
-        params = {"trace_file": result.trace_file}
+        # the graph shown and the profile: onnxruntime's fused nodes map back onto the graph
+        params = {"trace_file": result.trace_file, "profile": result.path}
+        params["graph_file"] = self.graph_file
         title = f"Node times of {Path(result.path).name}"
         self._submit(JobSpec("node_times", params, title=title), self._timed)
 

@@ -74,9 +74,15 @@ def test_show_in_trace_and_show_in_graph(qtbot, window, cnn_onnx):
     pages = window.pages()
     graph.details.trace_button.click()  # again: switches to the same trace page
     assert window.pages() == pages and window.tabs.currentWidget() is trace
-    fused = next(n.name for n in graph.graph.nodes if n.op_type == "Conv")
-    graph.select_node(fused)
-    assert fused not in graph.times and not graph.details.trace_button.isEnabled()
+    # a Conv onnxruntime fused with its Relu into an NCHWc kernel: its runs are the kernel's
+    conv = next(n.name for n in graph.graph.nodes if n.op_type == "Conv")
+    graph.select_node(conv)
+    ran_as = graph.times[conv].ran_as
+    assert ran_as.endswith("_nchwc") and graph.details.trace_button.isEnabled()
+    assert "ran fused as" in graph.details.text.toPlainText()
+    graph.details.trace_button.click()
+    assert window.tabs.currentWidget() is trace and window.pages() == pages
+    assert _slice_name(trace, trace.timeline.selected_slice()) == f"{ran_as}_kernel_time"
 
     # a slice's "Show in graph": right-click menu, then the details pane's button
     index = int(trace.node_slices(mean)[0])
@@ -98,6 +104,10 @@ def test_show_in_trace_and_show_in_graph(qtbot, window, cnn_onnx):
     assert trace.details.graph_button.isVisibleTo(trace)
     trace.details.graph_button.click()
     assert window.tabs.currentWidget() is page and _selected_node(graph) == gemm
+    window.show_page(trace)
+    trace.timeline.select_slice(int(trace.node_slices(ran_as)[0]))
+    trace.details.graph_button.click()  # the kernel's slice shows the node it holds time of
+    assert _selected_node(graph) == conv
     session = next(i for i in range(trace.trace.events) if not trace.trace.is_op[i])
     assert trace.slice_menu(session, QPoint(0, 0)) is None  # not an op: no menu
 
@@ -156,10 +166,11 @@ def test_profile_overlay_on_the_converted_graph_of_a_torch_model(qtbot, window, 
     assert window.failed_jobs == 0
     times = converted.times
     in_graph = {name for name in times if name in converted.scene.node_index}
-    # the profiled ONNX is the one shown: every node onnxruntime ran as written is in the
-    # graph; only its own NCHWc rewrites (named after tensors) and reorders are not
-    as_written = {n for n in times if "nchwc" not in n and not n.startswith("Reorder")}
-    assert as_written and as_written <= in_graph
+    # the profiled ONNX is the one shown: every node onnxruntime ran, as written or fused
+    # into its NCHWc kernels, has its time on a node of the graph, every Conv included
+    assert set(times) == in_graph
+    convs = [n.name for n in converted.graph.nodes if n.op_type == "Conv"]
+    assert convs and all(times[c].self_ns > 0 for c in convs)
     assert converted.item_times().sum() == sum(times[n].self_ns for n in in_graph) > 0
     with qtbot.waitSignal(window.jobs_settled, timeout=SETTLE_MS):
         tab.convert_button.click()  # and back to the native graph
