@@ -7,8 +7,9 @@ the full measurement and is left out of it. Rescuing an INT8 model that missed t
 tolerance (static INT8's other calibrations, which only change its ranges, and a retry with
 its worst nodes in float) never makes it faster, only more accurate: it is tried only for
 INT8 models that ran faster than the fastest passing candidate, fastest first, while its
-expected cost fits :data:`RESCUE_BUDGET_S` (on a BERT-like encoder five retries took 100 s
-and all still failed). Every candidate left out says why in its ``screened_out``.
+expected cost fits :data:`RESCUE_BUDGET_S`, or less where building the candidates left less
+of auto mode's time target (on a BERT-like encoder five retries took 100 s and all still
+failed). Every candidate left out says why in its ``screened_out``.
 """
 
 from __future__ import annotations
@@ -125,7 +126,8 @@ def rescue(
         if slow or late:
             why = slow or (
                 f"its rescue (about {cost:.0f} s) did not fit what was left of auto's rescue "
-                f"budget ({budget_s:g} s), spent on faster INT8 candidates first"
+                f"budget ({budget_s:.0f} s here, within auto's time target), spent on faster "
+                "INT8 candidates first"
             )
             c.screened_out = f"not retried: {why}"
             added += _not_built(f"ran {slow}" if slow else "was not rescued") if c is minmax else []
@@ -135,7 +137,7 @@ def rescue(
             continue
         cost = target.chain.steps[-1].seconds * RESCUE_COST["retry"]
         if target is not c and time.perf_counter() + cost > deadline:
-            target.screened_out = f"not retried: auto's rescue budget ({budget_s:g} s) was spent"
+            target.screened_out = f"not retried: auto's rescue budget ({budget_s:.0f} s) was spent"
             continue
         retried, note = int8_retry.retry(target, context, options)
         if retried is not None:
