@@ -17,6 +17,7 @@ import numpy as np
 from opscope.backend.graph.layout import Layout, layered_layout
 from opscope.backend.graph.model import ModelGraph
 from opscope.backend.graph.scopes import ancestors, parent_of, scope_sizes
+from opscope.backend.graph.weights import weight_hosts
 
 NODE, SCOPE, INPUT, OUTPUT = 0, 1, 2, 3
 EXPANDED_BELOW = 1500  # graphs with fewer nodes open fully expanded
@@ -39,6 +40,7 @@ class GraphView:
     dst: np.ndarray
     edge_of: np.ndarray
     size: np.ndarray  # nodes inside each item (1 for a node, 0 for inputs and outputs)
+    folded: dict[int, int]  # weight node -> the node whose box shows it (fold_weights)
 
     @property
     def items(self) -> int:
@@ -65,7 +67,9 @@ def _shown_scope(scope: str, expanded: set[str]) -> str | None:
     return next((a for a in ancestors(scope) if a not in expanded), None)
 
 
-def build_view(graph: ModelGraph, expanded: Iterable[str]) -> GraphView:
+def build_view(graph: ModelGraph, expanded: Iterable[str], fold_weights: bool = True) -> GraphView:
+    """``fold_weights``: constants and variables are shown in their reader's box
+    (:mod:`weights`), not as boxes of their own."""
     expanded = set(expanded)
     kind: list[int] = []
     label: list[str] = []
@@ -86,9 +90,12 @@ def build_view(graph: ModelGraph, expanded: Iterable[str]) -> GraphView:
     for name in graph.inputs:
         item(INPUT, name, name, 0)
     node_item = np.full(len(graph.nodes), -1, dtype=np.int64)
-    satellites = _satellites(graph)
+    folded = weight_hosts(graph) if fold_weights else {}
+    satellites = {i: r for i, r in _satellites(graph).items() if i not in folded}
     for i, node in enumerate(graph.nodes):
         scope = _shown_scope(node.scope, expanded)
+        if i in folded:
+            continue
         if scope is not None:
             node_item[i] = item(SCOPE, scope, scope, 0)
         elif i not in satellites:
@@ -102,6 +109,8 @@ def build_view(graph: ModelGraph, expanded: Iterable[str]) -> GraphView:
             node_item[i] = host
         else:
             node_item[i] = item(NODE, graph.nodes[i].op_type, graph.nodes[i].name, 1)
+    for weight, host in folded.items():
+        node_item[weight] = node_item[host]
     members = np.bincount(node_item, minlength=len(kind))
     for slot, k in enumerate(kind):
         if k == SCOPE:
@@ -110,7 +119,8 @@ def build_view(graph: ModelGraph, expanded: Iterable[str]) -> GraphView:
     for name in graph.outputs:
         item(OUTPUT, name, name, 0)
     by_name = {node.name: int(node_item[i]) for i, node in enumerate(graph.nodes)}
-    src, dst, edge_of = _merged_edges(graph, by_name, index)
+    hidden = {graph.nodes[i].name for i in folded}  # a shared constant draws no edges
+    src, dst, edge_of = _merged_edges(graph, by_name, index, hidden)
     return GraphView(
         kind=np.asarray(kind, dtype=np.int8),
         label=label,
@@ -120,6 +130,7 @@ def build_view(graph: ModelGraph, expanded: Iterable[str]) -> GraphView:
         dst=dst,
         edge_of=edge_of,
         size=np.asarray(size, dtype=np.int64),
+        folded=folded,
     )
 
 
@@ -143,11 +154,15 @@ def _satellites(graph: ModelGraph) -> dict[int, list[int]]:
     return found
 
 
-def _merged_edges(graph: ModelGraph, by_name: dict[str, int], index: dict) -> tuple:
+def _merged_edges(
+    graph: ModelGraph, by_name: dict[str, int], index: dict, hidden: set[str]
+) -> tuple:
     inputs = {name: index[(INPUT, name)] for name in graph.inputs}
     outputs = {name: index[(OUTPUT, name)] for name in graph.outputs}
     seen: dict[tuple[int, int], int] = {}
     for number, edge in enumerate(graph.edges):
+        if edge.src in hidden:
+            continue
         a = by_name.get(edge.src, inputs.get(edge.src))
         b = by_name.get(edge.dst, outputs.get(edge.dst))
         if a is None or b is None or a == b:

@@ -28,6 +28,17 @@ def _ms(ns: int) -> str:
     return f"{ns / 1e6:.3f} ms"
 
 
+def _folded_into(scene: GraphScene, index: int) -> dict[str, str]:
+    """Output tensor -> op type of each weight node the view folds into node ``index``."""
+    nodes = scene.graph.nodes
+    return {
+        tensor: nodes[weight].op_type
+        for weight, host in scene.view.folded.items()
+        if host == index
+        for tensor in nodes[weight].outputs
+    }
+
+
 def _names(names: list[str], limit: int = 6) -> str:
     shown = ", ".join(escape(n) for n in names[:limit])
     return shown + (f" and {len(names) - limit} more" if len(names) > limit else "")
@@ -157,6 +168,9 @@ class NodeDetails(QWidget):
         if node.attributes:
             rows = "".join(_row(escape(k), escape(v)) for k, v in node.attributes.items())
             parts.append(f"<h4>Attributes</h4><table>{rows}</table>")
+        folded = _folded_into(scene, index)
+        if folded:
+            parts.append(f"<p>{len(folded)} weight nodes folded into this box (Fold weights)</p>")
         for title, tensors in (("Inputs", node.inputs), ("Outputs", node.outputs)):
             rows = []
             for tensor in tensors:
@@ -168,7 +182,8 @@ class NodeDetails(QWidget):
                 else:
                     edge = types.get(tensor)
                     shape = shape_text(edge.shape, edge.dtype) if edge else "?"
-                    rows.append(_row(escape(tensor), escape(shape), ""))
+                    kind = "variable" if folded.get(tensor) == "ReadVariableOp" else ""
+                    rows.append(_row(escape(tensor), escape(shape), kind))
             parts.append(f"<h4>{title}</h4><table>{''.join(rows)}</table>")
         shown = [weights[t] for t in [*node.inputs, *node.outputs] if t in weights]
         parts += [self._weight_text(w) for w in shown]

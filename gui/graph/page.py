@@ -10,9 +10,10 @@ from __future__ import annotations
 from collections import Counter
 
 import numpy as np
-from PySide6.QtCore import QEvent, QObject, QRunnable, Qt, QThreadPool, Signal
+from PySide6.QtCore import QEvent, QObject, Qt, QThreadPool, Signal
 from PySide6.QtGui import QKeyEvent
 from PySide6.QtWidgets import (
+    QCheckBox,
     QComboBox,
     QHBoxLayout,
     QLabel,
@@ -26,13 +27,13 @@ from PySide6.QtWidgets import (
 
 from opscope.backend.contracts.graph import GraphDiff
 from opscope.backend.graph.files import load_graph_file
-from opscope.backend.graph.model import ModelGraph
 from opscope.backend.graph.scopes import ancestors
 from opscope.backend.graph.view import SCOPE, all_scopes
-from opscope.gui.graph import measures
 from opscope.gui.graph.canvas import GraphCanvas
 from opscope.gui.graph.details import NodeDetails
+from opscope.gui.graph.layout_task import LayoutTask
 from opscope.gui.graph.measures import OVERLAYS
+from opscope.gui.graph.page_overlays import PageOverlays
 from opscope.gui.graph.scene import GraphScene
 from opscope.gui.graph.search import SearchCursor
 
@@ -40,21 +41,7 @@ NO_HIGHLIGHT = "Highlight op type…"
 FOCUS_SCALE = 1.0
 
 
-class _LayoutSignals(QObject):
-    done = Signal(object, str)  # GraphScene, the scope that was opened or closed
-
-
-class _LayoutTask(QRunnable):
-    def __init__(self, graph: ModelGraph, expanded: set[str], focus: str) -> None:
-        super().__init__()
-        self.graph, self.expanded, self.focus = graph, expanded, focus
-        self.signals = _LayoutSignals()
-
-    def run(self) -> None:
-        self.signals.done.emit(GraphScene.build(self.graph, self.expanded), self.focus)
-
-
-class GraphPage(QWidget):
+class GraphPage(PageOverlays, QWidget):
     layout_changed = Signal()  # a new scene is shown (after opening / closing a scope)
     node_selected = Signal(str)  # name of the node (or scope) clicked
     revealed = Signal(str)  # a node searched for or asked for is selected in its own box
@@ -69,12 +56,13 @@ class GraphPage(QWidget):
         self.diff: tuple[GraphDiff, str] | None = None
         self.sides: dict[str, GraphScene] = {}
         self.cursor = SearchCursor()
-        self._tasks: list[_LayoutTask] = []
+        self._tasks: list[LayoutTask] = []
         self._pending: tuple[int, bool] | None = None  # node to reveal once laid out, zoom
         self.canvas = GraphCanvas(self)
         self.details = NodeDetails(self)
         self._build(note)
         self._show(GraphScene.from_parts(graph, expanded, layout))
+        self.fold_box.setVisible(bool(self.scene.view.folded))  # weights to fold at all
         self.canvas.clicked.connect(self.select_item)
         self.canvas.activated.connect(self._activate)
 
@@ -97,6 +85,13 @@ class GraphPage(QWidget):
         self.overlay_box = QComboBox(self)
         self.overlay_box.addItems(OVERLAYS)
         self.overlay_box.currentIndexChanged.connect(self._refresh_overlay)
+        self.fold_box = QCheckBox("Fold weights", self)
+        self.fold_box.setToolTip(
+            "Fold weights into their readers: constants, variable reads and the variables "
+            "they read are listed in the details of the node that reads them, not drawn"
+        )
+        self.fold_box.setChecked(True)
+        self.fold_box.toggled.connect(lambda: self.set_expanded(set(self.scene.expanded)))
         self.legend = QLabel("", self)
         fit = QPushButton("Fit", self)
         fit.clicked.connect(self.fit)
@@ -108,6 +103,7 @@ class GraphPage(QWidget):
         self.bar = bar = QHBoxLayout()
         for widget in (self.search_box, self.match_label, self.op_box, fit, zoom):
             bar.addWidget(widget)
+        bar.addWidget(self.fold_box)
         bar.addWidget(self.overlay_box)
         bar.addWidget(self.swap_button)
         bar.addWidget(self.legend, 1)
@@ -159,7 +155,7 @@ class GraphPage(QWidget):
         self.set_expanded(expanded, scope)
 
     def set_expanded(self, expanded: set[str], focus: str = "") -> None:
-        task = _LayoutTask(self.graph, set(expanded), focus)
+        task = LayoutTask(self.graph, set(expanded), focus, self.fold_box.isChecked())
         task.signals.done.connect(self._laid_out)
         self._tasks.append(task)
         QThreadPool.globalInstance().start(task)
@@ -316,77 +312,6 @@ class GraphPage(QWidget):
         self.canvas.viewport.fit(
             (rect[0] - pad, rect[1] - pad, rect[2] + pad, rect[3] + pad), max_scale=2.0
         )
-
-    # -- overlays ----------------------------------------------------------------------
-    def set_node_times(self, times: dict) -> None:
-        """Measured times per node name (``NodeTime``); shows the time overlay."""
-        self.times = times
-        self.overlay_box.setCurrentIndex(OVERLAYS.index("Measured time"))
-        self._refresh_overlay()
-
-    def set_node_errors(self, errors: dict[str, float]) -> None:
-        """Quantization error per node name, as the optimizer measured it."""
-        self.errors = errors
-        self.overlay_box.setCurrentIndex(OVERLAYS.index("Quantization error"))
-        self._refresh_overlay()
-
-    def set_diff(self, diff: GraphDiff, other_file: str) -> None:
-        """Colour nodes by how ``diff`` (this graph → the one in ``other_file``) changed
-        them; the swap button shows the other graph where this one was being looked at."""
-        other, expanded, layout = load_graph_file(other_file)
-        self.sides = {
-            "before": self.scene,
-            "after": GraphScene.from_parts(other, expanded, layout),
-        }
-        self.diff = (diff, "before")
-        self.swap_button.show()
-        self.overlay_box.setCurrentIndex(OVERLAYS.index("Diff"))
-        self._refresh_overlay()
-
-    def swap_sides(self) -> str:
-        """Show the other graph of the diff, centred on the counterpart of the box at the
-        centre of the window; returns the side now shown."""
-        diff, side = self.diff
-        other = "after" if side == "before" else "before"
-        vp = self.canvas.viewport
-        anchor = self._item_near(vp.cx, vp.cy)
-        name = self.scene.view.key[anchor] if anchor >= 0 else ""
-        pairs = {
-            (c.before if side == "before" else c.after): (c.after if side == "before" else c.before)
-            for c in diff.changes
-        }
-        self.sides[side] = self.scene
-        scene = self.sides[other]
-        self.graph, self.scopes, self.diff = scene.graph, all_scopes(scene.graph), (diff, other)
-        self._fill_ops()
-        self._show(scene)
-        target = scene.node_index.get(pairs.get(name) or "")
-        if target is not None:
-            item = scene.item_of_node(target)
-            vp.set_view(float(scene.layout.x[item]), float(scene.layout.y[item]), vp.scale)
-        self.swap_button.setText("Show first graph" if other == "after" else "Show second graph")
-        return other
-
-    def _item_near(self, x: float, y: float) -> int:
-        scene = self.scene
-        if scene.view.items == 0:
-            return -1
-        return int(np.argmin(np.hypot(scene.layout.x - x, scene.layout.y - y)))
-
-    def item_times(self) -> np.ndarray:
-        return measures.item_times(self.scene, self.times or {})
-
-    def item_errors(self) -> np.ndarray:
-        return measures.item_errors(self.scene, self.errors or {})
-
-    def _refresh_overlay(self) -> None:
-        choice = OVERLAYS[self.overlay_box.currentIndex()]
-        overlay, legend = measures.shown_overlay(
-            choice, self.scene, self.times, self.errors, self.diff
-        )
-        self.canvas.style_state.overlay = overlay
-        self.legend.setText(legend)
-        self.canvas.update()
 
     def shown_scopes(self) -> list[str]:
         return [

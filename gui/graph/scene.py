@@ -37,6 +37,7 @@ class GraphScene:
     view: GraphView
     layout: Layout
     expanded: frozenset[str]
+    fold_weights: bool = True  # constants and variables shown in their readers' boxes
 
     def __post_init__(self) -> None:
         layout = self.layout
@@ -78,13 +79,14 @@ class GraphScene:
         return np.flatnonzero(np.isin(self.layout.segment_edge, edges))
 
     @classmethod
-    def build(cls, graph: ModelGraph, expanded: set[str]) -> GraphScene:
+    def build(cls, graph: ModelGraph, expanded: set[str], fold_weights: bool = True) -> GraphScene:
         """View and layout of ``graph`` with ``expanded`` open (run off the GUI thread)."""
-        view = build_view(graph, expanded)
-        return cls(graph, view, view.lay_out(), frozenset(expanded))
+        view = build_view(graph, expanded, fold_weights)
+        return cls(graph, view, view.lay_out(), frozenset(expanded), fold_weights)
 
     @classmethod
     def from_parts(cls, graph: ModelGraph, expanded: set[str], layout: Layout) -> GraphScene:
+        """The graph job's layout (laid out with weights folded, the view's default)."""
         return cls(graph, build_view(graph, expanded), layout, frozenset(expanded))
 
     @property

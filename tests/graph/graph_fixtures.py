@@ -126,3 +126,26 @@ def wide_onnx(graph_models: Path) -> Path:
     path = graph_models / "wide.onnx"
     onnx.save(model, str(path))
     return path
+
+
+@pytest.fixture(scope="session")
+def keras_cnn(graph_models: Path) -> Path:
+    """A small Keras CNN (Conv-BN-ReLU, depthwise conv, dense head): its serving graph
+    reads every weight through a resource Placeholder and a ReadVariableOp."""
+    import keras
+
+    keras.utils.set_random_seed(0)
+    model = keras.Sequential(
+        [
+            keras.Input((32, 32, 3)),
+            keras.layers.Conv2D(8, 3, padding="same", use_bias=False),
+            keras.layers.BatchNormalization(),
+            keras.layers.ReLU(6.0),
+            keras.layers.DepthwiseConv2D(3, padding="same"),
+            keras.layers.GlobalAveragePooling2D(),
+            keras.layers.Dense(10),
+        ]
+    )
+    path = graph_models / "cnn.keras"
+    model.save(str(path))
+    return path

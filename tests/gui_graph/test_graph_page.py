@@ -196,3 +196,23 @@ def test_quantization_error_overlay_shows_the_worst_per_box(make_page, wide_onnx
     assert errors[scene.item_of_node(0)] == 0.2  # nodes 0 and 1 share a collapsed scope
     assert errors[scene.item_of_node(2999)] == 0.05
     assert page.canvas.style_state.overlay is not None and "INT8" in page.legend.text()
+
+
+def test_weights_fold_into_their_readers_and_unfold(qtbot, make_page, keras_cnn, cnn_onnx):
+    page = make_page(keras_cnn)
+    assert page.fold_box.isVisibleTo(page) and page.fold_box.isChecked()
+    _relayout(qtbot, page, page.expand_all)
+    shown = set(page.scene.view.label)
+    assert not shown & {"Const", "ReadVariableOp"} and "Conv2D" in shown
+    conv = next(n.name for n in page.graph.nodes if n.op_type == "Conv2D")
+    page.select_node(conv)
+    text = page.details.text.toPlainText()
+    assert "weight nodes folded into this box" in text and "variable" in text
+    _relayout(qtbot, page, lambda: page.fold_box.setChecked(False))
+    labels = page.scene.view.label
+    assert labels.count("ReadVariableOp") == sum(
+        n.op_type == "ReadVariableOp" for n in page.graph.nodes
+    )
+    assert not page.scene.fold_weights and page.scene.expanded == set(page.scopes)
+    onnx_page = make_page(cnn_onnx)
+    assert not onnx_page.fold_box.isVisibleTo(onnx_page)  # nothing to fold in this ONNX
