@@ -36,6 +36,7 @@ from typing import Any
 import numpy as np
 
 from opscope.backend.contracts.optimize import OptimizeOptions
+from opscope.backend.machine import cpu_flags
 from opscope.backend.optimize.bench import (
     RunOnce,
     measure_interleaved,
@@ -373,20 +374,6 @@ def main() -> None:
         "load_average_end": [round(v, 2) for v in os.getloadavg()],
     }
     print(json.dumps(summary))
-
-
-def cpu_flags() -> list[str]:
-    """The CPU features that decide which runtime and precision win (none is assumed)."""
-    try:
-        text = Path("/proc/cpuinfo").read_text()
-    except OSError:
-        return []
-    flags = next(
-        (line.split(":", 1)[1].split() for line in text.splitlines() if line.startswith("flags")),
-        [],
-    )
-    wanted = ("avx2", "avx512f", "avx512_vnni", "avx512_bf16", "avx_vnni", "amx_bf16", "amx_int8")
-    return [f for f in wanted if f in flags]
 
 
 if __name__ == "__main__":

@@ -111,6 +111,7 @@ class Machine(Contract, frozen=True):
     platform: str
     python: str
     libraries: dict[str, str]
+    cpu_flags: list[str] = []  # those that decide which candidate wins (avx512_vnni, amx_int8)
 
 
 class Decision(Contract, frozen=True):

@@ -15,6 +15,7 @@ from pathlib import Path
 from typing import Any
 
 from opscope.backend.convert import inputs_text, inputs_used
+from opscope.backend.machine import cpu_flags, cpu_name
 from opscope.backend.optimize.bench import LatencyStats
 from opscope.backend.optimize.chain import Chain
 from opscope.backend.optimize.reference import Reference
@@ -37,16 +38,6 @@ MACHINE_SPECIFIC_NOTE = (
 )
 
 
-def _cpu_name() -> str:
-    try:
-        for line in Path("/proc/cpuinfo").read_text().splitlines():
-            if line.startswith("model name"):
-                return line.split(":", 1)[1].strip()
-    except OSError:
-        pass
-    return platform.processor() or platform.machine()
-
-
 def machine_info() -> dict[str, Any]:
     """The machine and library versions the measurements were taken with."""
     versions = {}
@@ -63,7 +54,8 @@ def machine_info() -> dict[str, Any]:
     versions["onnxruntime"] = ort.__version__
     return {
         "execution_providers": execution_providers(),
-        "cpu": _cpu_name(),
+        "cpu": cpu_name(),
+        "cpu_flags": cpu_flags(),
         "cores": os.cpu_count(),
         "platform": platform.platform(),
         "python": platform.python_version(),
@@ -365,7 +357,8 @@ def to_markdown(report: dict[str, Any]) -> str:
     lines += [
         "## Machine",
         "",
-        f"{machine['cpu']}, {machine['cores']} cores, {machine['platform']}, "
+        f"{machine['cpu']} ({' '.join(machine.get('cpu_flags') or ['flags unknown'])}), "
+        f"{machine['cores']} cores, {machine['platform']}, "
         f"Python {machine['python']}; onnxruntime providers "
         f"{', '.join(machine['execution_providers'])}; {libs}",
         "",

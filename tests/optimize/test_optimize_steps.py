@@ -5,6 +5,7 @@ from __future__ import annotations
 import hashlib
 from pathlib import Path
 
+import msgspec
 import numpy as np
 import onnx
 import pytest
@@ -133,3 +134,20 @@ def test_garbage_model_is_refused(tmp_path):
     with pytest.raises(OpscopeError, match="cannot optimize"):
         optimize_model(junk, tmp_path / "o.onnx", OptimizeOptions(), _quiet)
     assert not (tmp_path / "o.onnx").exists()
+
+
+def test_the_report_records_the_cpu_flags_that_decide_the_winner(two_head_onnx, tmp_path):
+    """Which runtime or precision wins depends on AVX-512 VNNI / BF16 / AMX: the report says
+    which of them this CPU has, read from /proc/cpuinfo (an independent parse here)."""
+    from opscope.backend.contracts.optimize import OptimizeReport
+    from opscope.backend.machine import DECIDING_FLAGS
+    from opscope.backend.optimize.report import to_markdown
+
+    report = optimize_model(two_head_onnx, tmp_path / "out.onnx", OptimizeOptions(runs=3), _quiet)
+    cpuinfo = Path("/proc/cpuinfo").read_text().split("\n\n")[0]
+    flags_line = next(line for line in cpuinfo.splitlines() if line.startswith("flags"))
+    present = set(flags_line.split(":", 1)[1].split())
+    assert report["machine"]["cpu_flags"] == [f for f in DECIDING_FLAGS if f in present]
+    msgspec.convert(report, OptimizeReport)  # the contract takes the field
+    machine_line = to_markdown(report).split("## Machine", 1)[1]
+    assert all(flag in machine_line for flag in report["machine"]["cpu_flags"])
