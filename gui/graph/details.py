@@ -18,6 +18,7 @@ from opscope.backend.graph.view import SCOPE
 from opscope.gui.graph.scene import GraphScene
 
 TOP_OPS = 12
+HISTOGRAM_HEIGHT = 170
 
 
 def _row(*cells: str) -> str:
@@ -74,7 +75,8 @@ class NodeDetails(QWidget):
         self.text = QTextBrowser(self)
         self.text.setOpenLinks(False)
         self.histogram = pg.PlotWidget(self, background="w")
-        self.histogram.setMaximumHeight(180)
+        # a fixed height: the text above scrolls, the histogram never gets squeezed flat
+        self.histogram.setFixedHeight(HISTOGRAM_HEIGHT)
         self.histogram.setMouseEnabled(x=False, y=False)
         self.histogram.hideButtons()
         self.histogram.hide()

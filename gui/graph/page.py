@@ -98,7 +98,9 @@ class GraphPage(PageOverlays, QWidget):
         zoom = QPushButton("Zoom to selection", self)
         zoom.clicked.connect(self.zoom_to_selection)
         self.search_box.setMinimumWidth(260)
-        # the legend must never widen the window: its text is cut instead
+        # the legend has a row of its own and wraps there: it never widens the window nor
+        # loses its last entries (the whole text is its tooltip too)
+        self.legend.setWordWrap(True)
         self.legend.setSizePolicy(QSizePolicy.Policy.Ignored, QSizePolicy.Policy.Preferred)
         self.bar = bar = QHBoxLayout()
         for widget in (self.search_box, self.match_label, self.op_box, fit, zoom):
@@ -106,7 +108,7 @@ class GraphPage(PageOverlays, QWidget):
         bar.addWidget(self.fold_box)
         bar.addWidget(self.overlay_box)
         bar.addWidget(self.swap_button)
-        bar.addWidget(self.legend, 1)
+        bar.addStretch(1)
         self.note_label = QLabel(note, self)
         self.note_label.setStyleSheet("color: #8a5a00;")
         self.note_label.setVisible(bool(note))
@@ -118,6 +120,7 @@ class GraphPage(PageOverlays, QWidget):
         column = QVBoxLayout(self)
         column.setContentsMargins(4, 4, 4, 4)
         column.addLayout(bar)
+        column.addWidget(self.legend)
         column.addWidget(self.note_label)
         column.addWidget(splitter, 1)
 

@@ -85,4 +85,6 @@ class PageOverlays:
         )
         self.canvas.style_state.overlay = overlay
         self.legend.setText(legend)
+        self.legend.setToolTip(legend)
+        self.legend.setVisible(bool(legend))
         self.canvas.update()

@@ -35,6 +35,7 @@ IO_FILL = QColor(255, 255, 255)
 OUTLINE = QColor(60, 60, 60)
 HIGHLIGHT = QColor(255, 120, 0)
 SELECTED = QColor(0, 0, 0)
+SELECTED_RING = QColor(255, 255, 255)
 MERGE_PX = 4.0
 CELL_PX = 4
 OUTLINE_PX = 8.0  # boxes at least this tall get a border
@@ -230,7 +231,7 @@ class GraphPainter:
             )
 
     def _marks(self, painter, style, items, rects, minimum: float = 0.0) -> None:
-        """Outline highlighted boxes in orange and the selected one in black."""
+        """Outline highlighted boxes in orange and the selected one in black and white."""
         painter.setBrush(Qt.BrushStyle.NoBrush)
         if style.highlight is not None and minimum == 0.0:
             lit = style.highlight[items]
@@ -240,6 +241,11 @@ class GraphPainter:
             where = np.flatnonzero(items == style.selected)
             if where.size:
                 x, y, w, h = rects[int(where[0])]
-                grow = max(0.0, (minimum - w) / 2), max(0.0, (minimum - h) / 2)
-                painter.setPen(QPen(SELECTED, 2.5))
-                painter.drawRect(QRectF(x - grow[0], y - grow[1], w + 2 * grow[0], h + 2 * grow[1]))
+                gx, gy = max(0.0, (minimum - w) / 2), max(0.0, (minimum - h) / 2)
+                box = QRectF(x - gx, y - gy, w + 2 * gx, h + 2 * gy)
+                # black outside on the light canvas, white on the box's edge: one of the two
+                # stands out on any overlay colour, the darkest included
+                painter.setPen(QPen(SELECTED, 3.0))
+                painter.drawRect(box.adjusted(-2.5, -2.5, 2.5, 2.5))
+                painter.setPen(QPen(SELECTED_RING, 2.0))
+                painter.drawRect(box)

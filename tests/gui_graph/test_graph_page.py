@@ -216,3 +216,54 @@ def test_weights_fold_into_their_readers_and_unfold(qtbot, make_page, keras_cnn,
     assert not page.scene.fold_weights and page.scene.expanded == set(page.scopes)
     onnx_page = make_page(cnn_onnx)
     assert not onnx_page.fold_box.isVisibleTo(onnx_page)  # nothing to fold in this ONNX
+
+
+def _ring(image: QImage, page, item: int, out: float) -> set[int]:
+    """The pixels on the rectangle ``out`` px outside the box of ``item``."""
+    vp, s = page.canvas.viewport, page.scene
+
+    def screen(x: float, y: float) -> tuple[int, int]:
+        return (
+            round((x - vp.cx) * vp.scale + vp.width / 2),
+            round((y - vp.cy) * vp.scale + vp.height / 2),
+        )
+
+    (x0, y0), (x1, y1) = screen(s.x0[item], s.y0[item]), screen(s.x1[item], s.y1[item])
+    x0, y0, x1, y1 = x0 - out, y0 - out, x1 + out, y1 + out
+    xs = range(int(x0) + 3, int(x1) - 3)
+    return {image.pixel(x, int(y)) & 0xFFFFFF for x in xs for y in (y0, y1)}
+
+
+def test_selection_legend_and_histogram_stay_readable(qtbot, make_page, cnn_onnx, tmp_path):
+    from opscope.backend.graph.profile_times import read_node_times
+    from opscope.backend.optimize.profile import profile_onnxruntime
+
+    trace = profile_onnxruntime(cnn_onnx, _cnn_inputs(), 3, tmp_path)
+    page = make_page(cnn_onnx)
+    page.resize(1000, 1000)
+    # as the profile names them (no graph to map back to): NCHWc kernels, a reorder
+    page.set_node_times(read_node_times(trace))
+    qtbot.wait(50)
+    legend = page.legend
+    assert legend.isVisible() and legend.toolTip() == legend.text() and "added by" in legend.text()
+    assert legend.width() <= page.width() and legend.wordWrap()
+    assert legend.height() >= legend.heightForWidth(legend.width()) > 0  # all of it shown
+    # the darkest box selected: a black ring outside it, a white one on its edge
+    item = int(
+        np.argmin(
+            np.where(
+                page.canvas.style_state.overlay.level >= 0,
+                page.canvas.style_state.overlay.level,
+                99,
+            )
+        )
+    )
+    page.select_item(item)
+    page.zoom_to_selection()
+    image = _render(page)
+    assert 0x000000 in _ring(image, page, item, 2.5)
+    assert 0xFFFFFF in _ring(image, page, item, 0)
+    conv = next(n.name for n in page.graph.nodes if n.op_type == "Conv")
+    page.select_node(conv)  # a node with weights: its histogram at full height
+    qtbot.waitUntil(page.details.histogram.isVisible)
+    assert page.details.histogram.height() >= 150
