@@ -90,7 +90,7 @@ def quantize_dynamic_int8(source: Path, target: Path, options: QuantOptions) -> 
     from onnxruntime.quantization import QuantType, quantize_dynamic
     from onnxruntime.quantization.registry import IntegerOpsRegistry
 
-    with user_errors("dynamic quantization failed"):
+    with quiet_calibration() as logged, user_errors("dynamic quantization failed", logged):
         quantize_dynamic(
             str(source),
             str(target),

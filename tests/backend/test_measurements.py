@@ -117,3 +117,25 @@ def test_finite_values_clip_to_the_finite_range() -> None:
     scores = np.array([[1.0, -np.inf, 3.0], [np.inf, -2.0, np.nan]], np.float32)
     clipped = quantize.finite_values(scores)
     assert clipped.tolist() == [[1.0, -2.0, 3.0], [3.0, -2.0, 0.0]]
+
+
+def test_dynamic_int8_of_a_model_not_preprocessed_prints_nothing(tmp_path: Path) -> None:
+    """onnxruntime's quantizers log "Please consider to run pre-processing" through the root
+    logger; in a fresh process (no handlers yet) that reached the CLI's stderr."""
+    import subprocess
+    import sys
+
+    source = _masked_attention_model(tmp_path / "attention.onnx")
+    script = (
+        "import sys; from pathlib import Path; from opscope.backend.optimize import quantize; "
+        "quantize.quantize_dynamic_int8(Path(sys.argv[1]), Path(sys.argv[2]), "
+        "quantize.QuantOptions(mode='dynamic'))"
+    )
+    run = subprocess.run(
+        [sys.executable, "-c", script, str(source), str(tmp_path / "int8.onnx")],
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    assert (run.stdout, run.stderr) == ("", "")
+    assert (tmp_path / "int8.onnx").exists()
