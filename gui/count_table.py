@@ -43,6 +43,8 @@ class RowsTableModel(QAbstractTableModel):
     def data(self, index: Index, role: int = Qt.ItemDataRole.DisplayRole) -> Any:
         value = self.rows[index.row()][index.column()]
         if role == Qt.ItemDataRole.DisplayRole:
+            if value is None:
+                return "–"  # not measured / not known
             if isinstance(value, float):
                 return f"{value:.4g}"
             return f"{value:,}" if isinstance(value, int) else str(value)
@@ -55,6 +57,8 @@ class RowsTableModel(QAbstractTableModel):
                 return HIGHLIGHT
             if role == Qt.ItemDataRole.ToolTipRole:
                 return self.hint or None
+        if role == Qt.ItemDataRole.ToolTipRole and isinstance(value, str) and len(value) > 30:
+            return value  # the whole text of a cell a narrow column elides
         return None
 
     def headerData(  # noqa: N802 (Qt API)

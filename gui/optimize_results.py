@@ -52,9 +52,13 @@ def speed_text(factor: float | None, baseline: str = "", batch: int | None = Non
     return f"<b style='color:#c0392b'>{1.0 / factor:.2f}× slower</b>{against}{context}"
 
 
-def _table(headers: list[str], rows: list[list[Any]], parent: QWidget) -> QTableView:
-    """Column 1 (a name) takes the spare width; the numbers stay beside it."""
-    return read_only_table(RowsTableModel(headers, rows, parent), parent, stretch=1, sortable=False)
+def _table(
+    headers: list[str], rows: list[list[Any]], parent: QWidget, stretch: int = 1
+) -> QTableView:
+    """Column ``stretch`` takes the spare width (and elides, the whole text in its tooltip);
+    the others fit their contents."""
+    model = RowsTableModel(headers, rows, parent)
+    return read_only_table(model, parent, stretch=stretch, sortable=False)
 
 
 def why_not(candidate: CandidateRow, verify: Verification) -> str:
@@ -74,6 +78,14 @@ def why_not(candidate: CandidateRow, verify: Verification) -> str:
         reasons.append(f"top-1 agreement {top1:.1%} below {verify.min_top1:.0%}")
     reason = "; ".join(reasons) or "outside the tolerance (rtol and atol together)"
     return f"{reason}; {candidate.screened_out}" if candidate.screened_out else reason
+
+
+def verify_text(candidate: CandidateRow) -> str:
+    """pass / fail, or – for a candidate auto mode did not build (nothing was verified)."""
+    if candidate.passed:
+        return "pass"
+    built = candidate.max_abs_diff is not None or candidate.error
+    return "fail" if built else "–"
 
 
 def interval_text(candidate: CandidateRow) -> str:
@@ -177,7 +189,8 @@ class CandidatePlot(pg.PlotWidget):
         self.setLabel("left", "max abs diff")
         for side in ("bottom", "left"):
             self.getAxis(side).enableAutoSIPrefix(False)
-        self.setTitle("● ORT ▲ OpenVINO · green pass, red fail · ringed: chosen")
+        # two short lines: one long line is clipped when the pane is narrow
+        self.setTitle("● ORT  ▲ OpenVINO<br>green pass · red fail · ringed: chosen")
 
 
 class OptimizeResults(QWidget):
@@ -205,7 +218,7 @@ class OptimizeResults(QWidget):
                     "–" if c.latency_ms_p50 is None else round(c.latency_ms_p50, 3),
                     interval_text(c),
                     c.max_abs_diff,
-                    "pass" if c.passed else "fail",
+                    verify_text(c),
                     why_not(c, report.verify),
                 ]
                 for c in candidates
@@ -221,10 +234,13 @@ class OptimizeResults(QWidget):
                 "Verify",
                 "Why not",
             ]
-            self.candidate_view = _table(headers, rows, bottom)
+            # names and numbers fit; the long "Why not" text takes what is left
+            self.candidate_view = _table(headers, rows, bottom, stretch=len(headers) - 1)
             self.candidate_plot = CandidatePlot(candidates, bottom)
         for pane in splitter.findChildren(QSplitter):
             pane.setSizes([640, 460])
+        if candidates:  # the candidate table's columns, "Why not" last, want the width
+            bottom.setSizes([880, 420])
         layout.addWidget(splitter, 1)
 
     def _headline(self) -> QGridLayout:

@@ -172,3 +172,20 @@ def test_the_input_field_shows_the_shapes_an_empty_field_runs_at(qtbot, tmp_path
     panel = PipelinePanel(summary, settings)
     qtbot.addWidget(panel)
     assert panel.input_shapes.placeholderText() == "empty: x:2x3x64x64:float32 (generated)"
+
+
+def test_a_candidate_auto_mode_did_not_build_is_neither_failed_nor_none():
+    from opscope.backend.contracts.optimize import CandidateRow
+    from opscope.gui.optimize_results import verify_text
+
+    unmeasured = {"latency_ms_p50": None, "top1_agreement": None, "chosen": False, "pareto": False}
+    not_built = CandidateRow(
+        name="int8-static-entropy",
+        passed=False,
+        max_abs_diff=None,
+        screened_out="not built: the same graph as int8-static-minmax",
+        **unmeasured,
+    )
+    assert verify_text(not_built) == "–"
+    failed = CandidateRow(name="int8-static-minmax", passed=False, max_abs_diff=0.03, **unmeasured)
+    assert verify_text(failed) == "fail"
