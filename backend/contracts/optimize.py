@@ -91,6 +91,8 @@ class CandidateRow(Contract, frozen=True):
     latency_ms_interval: list[float] | None = None
     screen_ms_p50: float | None = None
     screened_out: str = ""
+    # [k, n]: faster than the input in k of the n interleaved rounds they shared
+    rounds_faster_than_input: list[int] | None = None
 
 
 class NodeErrorRow(Contract, frozen=True):

@@ -357,7 +357,7 @@ def auto_optimize(
         | set(openvino_candidates.static_note(final))
     )
     progress(Step.AUTO, 1.0, f"chose {final.name} ({final.runtime} {final.precision})")
-    rows = [c.to_dict() for c in candidates]
+    rows = [c.to_dict(input_stats) for c in candidates]
     source = {"name": "input", "latency_ms_p50": input_stats.p50, "max_abs_diff": 0.0}
     source |= {"top1_agreement": None, "passed": True, "chosen": False, "pareto": False}
     source |= {"runtime": _input_runtime(reference), "precision": "fp32"}

@@ -193,12 +193,45 @@ def measure_budgeted(
     )
 
 
+ROUND_CALLS = 5  # measure_interleaved's block: calls of one variant in a row, per round
+SIGN_TEST_P = 0.025  # one-sided: how unlikely "faster in k of n rounds" must be by chance
+
+
+def rounds_faster(
+    faster: LatencyStats, slower: LatencyStats, block: int = ROUND_CALLS
+) -> tuple[int, int] | None:
+    """In how many of the interleaved rounds the two ran in together ``faster``'s block
+    median beat ``slower``'s: (k, n). None when their calls do not pair up round by round
+    (measured in different rounds)."""
+    if len(faster.samples) != len(slower.samples) or len(faster.samples) < 2 * block:
+        return None
+    a, b = np.asarray(faster.samples), np.asarray(slower.samples)
+    cuts = range(block, len(a), block)
+    pairs = zip(np.split(a, cuts), np.split(b, cuts), strict=True)
+    wins = [float(np.median(x)) < float(np.median(y)) for x, y in pairs]
+    return sum(wins), len(wins)
+
+
+def sign_test_decides(wins: int, rounds: int) -> bool:
+    """Whether winning ``wins`` of ``rounds`` paired rounds is too many to be chance (a
+    one-sided sign test at :data:`SIGN_TEST_P`)."""
+    tail = sum(math.comb(rounds, k) for k in range(wins, rounds + 1)) / 2.0**rounds
+    return tail < SIGN_TEST_P
+
+
 def within_noise(faster: LatencyStats, slower: LatencyStats, gain: float) -> bool:
-    """``faster`` beats ``slower`` by more than ``gain`` at p50, but the two p50 intervals
-    overlap: one run cannot tell whether the gain is real. (Gains under ``gain`` do not
-    count either way: choosing between such candidates costs less than that.)"""
+    """``faster`` beats ``slower`` by more than ``gain`` at p50, but one run cannot tell
+    whether the gain is real. (Gains under ``gain`` do not count either way: choosing
+    between such candidates costs less than that.)
+
+    Measured in the same interleaved rounds, the two are compared round by round: a burst
+    of load slows both in a round alike, so ``faster`` must win too many rounds to be
+    chance (a sign test). Otherwise their p50 intervals must not overlap."""
     if faster.p50 >= slower.p50 * (1.0 - gain):
         return False
+    paired = rounds_faster(faster, slower)
+    if paired is not None:
+        return not sign_test_decides(*paired)
     return faster.interval()[1] >= slower.interval()[0]
 
 

@@ -13,7 +13,13 @@ from pathlib import Path
 from typing import Any
 
 from opscope.backend.models.onnx_model import load_onnx
-from opscope.backend.optimize.bench import LatencyStats, RunOnce, onnx_session, session_runner
+from opscope.backend.optimize.bench import (
+    LatencyStats,
+    RunOnce,
+    onnx_session,
+    rounds_faster,
+    session_runner,
+)
 from opscope.backend.optimize.chain import Chain, Produce
 from opscope.errors import OpscopeError
 
@@ -79,8 +85,11 @@ class Candidate:
             op.get_byte_size() for op in self.model.get_ops() if op.get_type_name() == "Constant"
         )
 
-    def to_dict(self) -> dict[str, Any]:
+    def to_dict(self, input_stats: LatencyStats | None = None) -> dict[str, Any]:
+        """The report's row; ``input_stats``: the input's, to say in how many of the rounds
+        they shared this one ran faster."""
         verify = self.verify or {}
+        paired = rounds_faster(self.latency, input_stats) if self.latency and input_stats else None
         return {
             "name": self.name,
             "latency_ms_p50": self.latency.p50 if self.latency else None,
@@ -97,6 +106,7 @@ class Candidate:
             "latency_ms_interval": list(self.latency.interval()) if self.latency else None,
             "screen_ms_p50": self.screen.p50 if self.screen else None,
             "screened_out": self.screened_out,
+            "rounds_faster_than_input": list(paired) if paired else None,
         }
 
 
