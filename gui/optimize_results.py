@@ -46,7 +46,7 @@ def speed_text(factor: float | None, baseline: str = "", batch: int | None = Non
     if not factor:
         return "speed-up not measured"
     against = f" than the original in {baseline}" if baseline else ""
-    context = f" (p50{f', batch {batch}' if batch else ''}, the final interleaved run)"
+    context = f" (p50{f', batch {batch}' if batch else ''}, both timed in the same interleaved run)"
     if factor >= 1.0:
         return f"<b>{factor:.2f}× faster</b>{against}{context}"
     return f"<b style='color:#c0392b'>{1.0 / factor:.2f}× slower</b>{against}{context}"

@@ -46,6 +46,9 @@ def steady_allocator() -> None:
         libc.mallopt(M_MMAP_THRESHOLD, 32 << 20)
 
 
+ROUND_CALLS = 5  # measure_interleaved's block: calls of one variant in a row, per round
+
+
 @dataclass(frozen=True)
 class LatencyStats:
     """Latency of one variant in milliseconds; throughput in samples per second;
@@ -58,18 +61,23 @@ class LatencyStats:
     throughput: float
     runs: int
     samples: tuple[float, ...] = field(default=(), repr=False, compare=False)
+    round_calls: int = field(default=ROUND_CALLS, repr=False, compare=False)  # per round
 
     @classmethod
-    def from_times(cls, seconds: Sequence[float], batch: int) -> LatencyStats:
+    def from_times(
+        cls, seconds: Sequence[float], batch: int, round_calls: int = ROUND_CALLS
+    ) -> LatencyStats:
         ms = np.asarray(seconds, dtype=np.float64) * 1000.0
         p50, p90, p99 = (float(v) for v in np.percentile(ms, [50, 90, 99]))
         mean = float(ms.mean())
         throughput = batch * 1000.0 / mean if mean > 0 else 0.0
-        return cls(p50, p90, p99, mean, throughput, len(ms), tuple(float(v) for v in ms))
+        samples = tuple(float(v) for v in ms)
+        return cls(p50, p90, p99, mean, throughput, len(ms), samples, round_calls)
 
     def pooled(self, other: LatencyStats, batch: int) -> LatencyStats:
         """These calls and ``other``'s together (a re-measurement of the same variant)."""
-        return LatencyStats.from_times([v / 1000.0 for v in self.samples + other.samples], batch)
+        seconds = [v / 1000.0 for v in self.samples + other.samples]
+        return LatencyStats.from_times(seconds, batch, self.round_calls)
 
     def interval(self) -> tuple[float, float]:
         """A distribution-free ~95% confidence interval of the p50 (order statistics of the
@@ -139,7 +147,7 @@ def measure_interleaved(
                 start = time.perf_counter()
                 run()
                 timed.append(time.perf_counter() - start)
-    return {name: LatencyStats.from_times(times[name], batch) for name in names}
+    return {name: LatencyStats.from_times(times[name], batch, block) for name in names}
 
 
 def budgeted_runs(
@@ -193,17 +201,17 @@ def measure_budgeted(
     )
 
 
-ROUND_CALLS = 5  # measure_interleaved's block: calls of one variant in a row, per round
 SIGN_TEST_P = 0.025  # one-sided: how unlikely "faster in k of n rounds" must be by chance
 
 
-def rounds_faster(
-    faster: LatencyStats, slower: LatencyStats, block: int = ROUND_CALLS
-) -> tuple[int, int] | None:
+def rounds_faster(faster: LatencyStats, slower: LatencyStats) -> tuple[int, int] | None:
     """In how many of the interleaved rounds the two ran in together ``faster``'s block
     median beat ``slower``'s: (k, n). None when their calls do not pair up round by round
-    (measured in different rounds)."""
-    if len(faster.samples) != len(slower.samples) or len(faster.samples) < 2 * block:
+    (measured in different rounds, or in blocks of different sizes)."""
+    block = faster.round_calls
+    if slower.round_calls != block or len(faster.samples) != len(slower.samples):
+        return None
+    if len(faster.samples) < 2 * block:
         return None
     a, b = np.asarray(faster.samples), np.asarray(slower.samples)
     cuts = range(block, len(a), block)

@@ -44,3 +44,15 @@ def test_calls_from_different_rounds_are_not_paired() -> None:
     faster, slower = _stats(_rounds(BUSY, 0.8)), _stats(_rounds(BUSY[:6], 1.0))
     assert rounds_faster(faster, slower) is None
     assert within_noise(faster, slower, 0.03) == (faster.interval()[1] >= slower.interval()[0])
+
+
+def test_rounds_pair_by_the_block_they_were_measured_in() -> None:
+    """A slow model is measured two calls a round: its calls pair two by two, and calls
+    measured in blocks of another size do not pair at all."""
+    seconds = [v / 1000.0 for v in _rounds(BUSY, 1.0)]
+    two = LatencyStats.from_times(seconds, 1, round_calls=2)
+    faster = LatencyStats.from_times([v * 0.8 for v in seconds], 1, round_calls=2)
+    assert rounds_faster(faster, two) == (20, 20)
+    assert rounds_faster(faster.pooled(faster, 1), two.pooled(two, 1)) == (40, 40)
+    five = LatencyStats.from_times(seconds, 1)
+    assert rounds_faster(faster, five) is None
