@@ -57,15 +57,13 @@ def dynamo_onnx(graph_models: Path) -> Path:
     return path
 
 
-@pytest.fixture(scope="session")
-def cnn_onnx(graph_models: Path) -> Path:
-    """A small CNN as ONNX, for quantization and profiling."""
+def legacy_onnx(model, example, path: Path, **options) -> Path:
+    """``model`` exported by torch's TorchScript-based exporter, input ``input``, output
+    ``logits`` (node names as users of that exporter see them)."""
     import torch
 
     from opscope.backend.models.base import quiet_native_output
 
-    model, example = builders._torch_cnn()
-    path = graph_models / "cnn.onnx"
     with quiet_native_output():
         torch.onnx.export(
             model,
@@ -74,8 +72,16 @@ def cnn_onnx(graph_models: Path) -> Path:
             dynamo=False,
             input_names=["input"],
             output_names=["logits"],
+            **options,
         )
     return path
+
+
+@pytest.fixture(scope="session")
+def cnn_onnx(graph_models: Path) -> Path:
+    """A small CNN as ONNX, for quantization and profiling."""
+    model, example = builders._torch_cnn()
+    return legacy_onnx(model, example, graph_models / "cnn.onnx")
 
 
 @pytest.fixture(scope="session")

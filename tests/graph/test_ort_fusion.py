@@ -7,6 +7,7 @@ import json
 from pathlib import Path
 
 import pytest
+from graph_fixtures import legacy_onnx
 
 from opscope.backend.contracts.base import encode
 from opscope.backend.graph.files import load_graph_file
@@ -48,22 +49,9 @@ def _residual_cnn():
 @pytest.fixture(scope="module")
 def residual_onnx(tmp_path_factory) -> Path:
     """Exported without constant folding: BatchNormalization stays a node of its own."""
-    import torch
-
-    from opscope.backend.models.base import quiet_native_output
-
     model, example = _residual_cnn()
     path = tmp_path_factory.mktemp("fusion") / "residual.onnx"
-    with quiet_native_output():
-        torch.onnx.export(
-            model,
-            (example,),
-            str(path),
-            dynamo=False,
-            do_constant_folding=False,
-            input_names=["input"],
-            output_names=["logits"],
-        )
+    legacy_onnx(model, example, path, do_constant_folding=False)
     return path
 
 
