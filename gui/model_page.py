@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from PySide6.QtCore import QSettings, QSortFilterProxyModel, Qt, Signal
+from PySide6.QtCore import QItemSelectionModel, QSettings, QSortFilterProxyModel, Qt, Signal
 from PySide6.QtWidgets import (
     QFrame,
     QGridLayout,
@@ -287,9 +287,13 @@ class ModelPage(QWidget):
         if op.lower() not in self.op_filter.text().lower():
             self.op_filter.clear()
         for row in range(proxy.rowCount()):
-            if proxy.index(row, 0).data() == op:
-                self.op_view.selectRow(row)
-                self.op_view.scrollTo(proxy.index(row, 0))
+            index = proxy.index(row, 0)
+            if index.data() == op:
+                flags = QItemSelectionModel.SelectionFlag
+                self.op_view.selectionModel().setCurrentIndex(
+                    index, flags.ClearAndSelect | flags.Rows
+                )
+                self.op_view.scrollTo(index)
                 return
 
     def _op_panel(self) -> QWidget:

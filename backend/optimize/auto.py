@@ -258,10 +258,13 @@ def _why_none(candidates: list[Candidate]) -> str:
     return errors[0] if errors else "no candidate could be built"
 
 
-def _try_ort_all(best: Candidate, timing: Timing, options: OptimizeOptions) -> Candidate:
+def _try_ort_all(
+    best: Candidate, timing: Timing, options: OptimizeOptions, input_stats: LatencyStats
+) -> tuple[Candidate, LatencyStats | None]:
     """Level-all offline optimization of the winner, kept only if clearly faster than the
-    winner and than the input, measured together with both (a round of its own: the
-    winner's figure stays the full measurement's)."""
+    winner (beyond the noise) and than the input, measured together with both in a round
+    of its own, and faster than the input's figure in the full measurement too (the one
+    the candidate table shows); with the input's figure of that round."""
     trial = extend(
         best,
         f"{best.name}+ort-all",
@@ -283,8 +286,10 @@ def _try_ort_all(best: Candidate, timing: Timing, options: OptimizeOptions) -> C
     stats = measure_budgeted(
         variants, options.runs, options.warmup, timing.batch, budget_s=MEASURE_BUDGET_S / 3
     )
-    faster_than_best = stats[trial.name].p50 < stats[best.name].p50 * (1 - MIN_GAIN)
-    if faster_than_best and stats[trial.name].p50 < stats["input"].p50:
+    tried, against = stats[trial.name], stats[best.name]
+    faster_than_best = tried.p50 < against.p50 * (1 - MIN_GAIN)
+    faster_than_best = faster_than_best and not within_noise(tried, against, MIN_GAIN)
+    if faster_than_best and tried.p50 < min(stats["input"].p50, input_stats.p50):
         trial.latency = stats[trial.name]
         return trial, stats["input"]
     return best, None
@@ -354,7 +359,7 @@ def auto_optimize(
     # a round too noisy to decide the full measurement cannot decide the trial either
     if best.runtime == ONNXRUNTIME and decision["decided"]:
         progress(Step.AUTO, 0.85, f"trying ORT level all on {best.name}")
-        final, trial_input = _try_ort_all(best, timing, options)
+        final, trial_input = _try_ort_all(best, timing, options, input_stats)
         final_input = trial_input or input_stats
     if final is not best:
         final.worst_nodes = best.worst_nodes
