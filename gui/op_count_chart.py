@@ -76,6 +76,11 @@ class OpCountChart(pg.PlotWidget):
         axis.setWidth(self._axis_width(labels))
         self.setYRange(-0.6, len(top) - 0.4, padding=0)
         self.setXRange(0, max(widths) * 1.05, padding=0)
+        bottom = self.getAxis("bottom")
+        if max(widths) <= 10:  # counts are whole: no ticks at 0.5, 1.5
+            bottom.setTickSpacing(1, 1)
+        else:
+            bottom.setTickSpacing()  # pyqtgraph's own spacing
 
     def _title(self, shown: int) -> str:
         if shown == len(self.counts):

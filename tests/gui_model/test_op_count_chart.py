@@ -55,3 +55,14 @@ def test_a_click_on_a_bar_announces_its_op(qtbot) -> None:
             chart.viewport(), Qt.MouseButton.LeftButton, pos=chart.bar_center(op).toPoint()
         )
     assert clicked.args == [op]
+
+
+def test_small_counts_get_whole_number_ticks(qtbot) -> None:
+    chart = OpCountChart({"Conv": 2, "Relu": 2, "Gemm": 1})
+    qtbot.addWidget(chart)
+    chart.resize(600, 300)
+    chart.show()
+    qtbot.waitExposed(chart)
+    axis = chart.getAxis("bottom")
+    ticks = [v for _, values in axis.tickValues(0, 2.1, 500) for v in values]
+    assert ticks and all(float(v).is_integer() for v in ticks)
