@@ -21,6 +21,7 @@ from opscope.backend.optimize.bench import measure_budgeted
 from opscope.backend.optimize.chain import Chain, proto_step
 from opscope.backend.optimize.manual import manual_steps
 from opscope.backend.optimize.outputs import write_outputs
+from opscope.backend.optimize.quantize import GENERATED_CALIBRATION_WARNING
 from opscope.backend.optimize.reference import (
     Reference,
     ReferenceSettings,
@@ -42,6 +43,25 @@ def compare_latency(
         "optimized": deployment.optimized_runner(chosen, final, reference, options.threads),
     }
     return measure_budgeted(runners, options.runs, options.warmup, batch)
+
+
+def keep_input_if_slower(chain: Chain, latency: dict, candidates: list[dict]):
+    """Auto mode never hands back a model slower than its input: when the final interleaved
+    measurement finds the chosen candidate slower, the input model itself is the result."""
+    original, optimized = latency["original"], latency["optimized"]
+    if optimized.p50 <= original.p50:
+        return chain.current, latency
+    chain.warnings.append(
+        f"the chosen candidate did not run faster than the input in the measurement that chose it "
+        f"({optimized.p50:.3g} vs {original.p50:.3g} ms at p50): the input is handed back unchanged"
+    )
+    chain.steps.clear()
+    chain.current = chain.reference.onnx_path
+    # the input itself is handed back: no calibration went into it
+    chain.warnings[:] = [w for w in chain.warnings if w != GENERATED_CALIBRATION_WARNING]
+    for row in candidates:
+        row["chosen"] = row["name"] == "input"
+    return chain.current, {"original": original, "optimized": original}
 
 
 def _optimize_onnx(
@@ -80,6 +100,9 @@ def _optimize_onnx(
             # one measurement, one number: the rounds that chose it beat the input by more
             # than the noise (or kept the input); a second run could only contradict them
             latency = same_run
+            if options.runtime != "openvino":
+                final, latency = keep_input_if_slower(chain, latency, candidates)
+                chosen = chosen if chain.steps else None  # the input itself, in onnxruntime
         else:
             latency = compare_latency(reference, final, options, batch, chosen)
         deployed = deployment.deployment_of(chosen, final, target, folder)
