@@ -31,6 +31,18 @@ def tolerance_text(
     return f"rtol {rtol:g}, atol {relative_atol:g} × max|reference| per output ({used}{more})"
 
 
+def shortfall(
+    max_abs_diff: float | None, top1: float | None, atol: float, min_top1: float | None
+) -> str:
+    """Which check a verification failed and by how much, in words."""
+    reasons = []
+    if max_abs_diff is not None and max_abs_diff > atol:
+        reasons.append(f"max abs diff {max_abs_diff:.3g} over the tolerance {atol:.3g}")
+    if top1 is not None and min_top1 is not None and top1 < min_top1:
+        reasons.append(f"top-1 agreement {top1:.1%} below {min_top1:.0%}")
+    return "; ".join(reasons) or "outside the tolerance (rtol and atol together)"
+
+
 def output_atol(reference: np.ndarray) -> float:
     """The default absolute tolerance of one output: relative to its largest finite value."""
     finite = np.abs(reference[np.isfinite(reference)]) if reference.size else reference

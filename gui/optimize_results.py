@@ -19,6 +19,7 @@ from PySide6.QtWidgets import (
 
 from opscope.backend.contracts.models import Verification
 from opscope.backend.contracts.optimize import CandidateRow, Latency, OptimizeReport
+from opscope.backend.verify import shortfall
 from opscope.gui.count_table import RowsTableModel
 from opscope.gui.table_view import read_only_table
 from opscope.gui.units import human_bytes
@@ -70,13 +71,8 @@ def why_not(candidate: CandidateRow, verify: Verification) -> str:
         return candidate.screened_out
     if candidate.passed:
         return ""
-    diff, top1 = candidate.max_abs_diff, candidate.top1_agreement
-    reasons = []
-    if diff is not None and diff > verify.atol:
-        reasons.append(f"max abs diff {diff:.3g} over the tolerance (atol {verify.atol:.3g})")
-    if top1 is not None and verify.min_top1 is not None and top1 < verify.min_top1:
-        reasons.append(f"top-1 agreement {top1:.1%} below {verify.min_top1:.0%}")
-    reason = "; ".join(reasons) or "outside the tolerance (rtol and atol together)"
+    top1 = candidate.top1_agreement
+    reason = shortfall(candidate.max_abs_diff, top1, verify.atol, verify.min_top1)
     return f"{reason}; {candidate.screened_out}" if candidate.screened_out else reason
 
 

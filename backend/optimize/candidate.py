@@ -119,27 +119,49 @@ def fork(chain: Chain, name: str) -> Chain:
 
 def extend(base: Candidate, name: str, steps: list[tuple[str, str, Produce]]) -> Candidate:
     """A candidate made by applying ``steps`` after ``base``; a failure is recorded."""
+    planned = planned_precision([step[0] for step in steps], base.precision)
     if not base.usable:
-        return Candidate(name, None, error=f"needs {base.name}, which failed")
+        return Candidate(name, None, error=f"needs {base.name}, which failed", precision=planned)
     chain = fork(base.chain, name)
     try:
         for step_name, detail, produce in steps:
             chain.apply(step_name, detail, produce)
     except OpscopeError as exc:
-        return Candidate(name, chain, error=str(exc))
+        return Candidate(name, chain, error=str(exc), precision=planned)
     return Candidate(name, chain, precision=precision_of(chain))
 
 
+# onnxruntime's INT8 operators: the standard ones and its contrib kernels (quantized LSTM,
+# attention, Gemm and the element-wise QLinear* family)
 INT8_OPS = frozenset(
-    {"QuantizeLinear", "DynamicQuantizeLinear", "MatMulInteger", "ConvInteger", "QLinearConv"}
+    {
+        "QuantizeLinear",
+        "DynamicQuantizeLinear",
+        "MatMulInteger",
+        "ConvInteger",
+        "DynamicQuantizeLSTM",
+        "DynamicQuantizeMatMul",
+        "MatMulIntegerToFloat",
+        "QAttention",
+        "QGemm",
+        "QEmbedLayerNormalization",
+    }
 )
+
+
+def planned_precision(step_names: list[str], base: str) -> str:
+    """What ``base``'s model after these steps is meant to compute in (the row of a
+    candidate that failed on the way says what it tried)."""
+    if any(name.startswith("int8") for name in step_names):
+        return "int8"
+    return "fp16" if "fp16" in step_names else base
 
 
 def precision_of(chain: Chain) -> str:
     """What an onnxruntime chain's model computes in, from its operators: a quantization
     step that kept every node in float (a retry can) made no INT8 model."""
     ops = {node.op_type for node in load_onnx(chain.current).graph.node}
-    if ops & INT8_OPS:
+    if ops & INT8_OPS or any(op.startswith("QLinear") for op in ops):
         return "int8"
     return "fp16" if any(step.name == "fp16" for step in chain.steps) else "fp32"
 

@@ -33,6 +33,7 @@ from opscope.backend.optimize.onnxruntime_candidates import (
     is_transformer,
     static_step,
 )
+from opscope.backend.verify import shortfall
 from opscope.errors import OpscopeError
 
 ERROR_BATCHES = 2  # calibration batches the per-node comparison runs on
@@ -132,19 +133,23 @@ def explain_chosen(chosen: Candidate, context: Candidates) -> None:
 
 
 def _note(candidate: Candidate, retry: Candidate, nodes: list[str]) -> str:
-    verify = candidate.verify or {}
-    missed = f"max abs diff {verify['max_abs_diff']:.3g}" if verify else candidate.error or "failed"
+    missed = _miss(candidate)
     shown = ", ".join(nodes[:5]) + (f" and {len(nodes) - 5} more" if len(nodes) > 5 else "")
     outcome = "passed" if retry.passed else f"still failed ({_miss(retry)})"
     return (
-        f"{candidate.name} missed the tolerance ({missed}); retried once as {retry.name} "
+        f"{candidate.name} failed verification ({missed}); retried once as {retry.name} "
         f"with its own worst nodes in float ({shown}): {outcome}"
     )
 
 
 def _miss(candidate: Candidate) -> str:
+    """Which check ``candidate`` failed: the tolerance, the top-1 agreement, or its error."""
     verify = candidate.verify
-    return f"max abs diff {verify['max_abs_diff']:.3g}" if verify else candidate.error
+    if candidate.error or not verify:
+        return candidate.error or "failed"
+    return shortfall(
+        verify["max_abs_diff"], verify["top1_agreement"], verify["atol"], verify["min_top1"]
+    )
 
 
 def needs_retry(candidate: Candidate) -> bool:
@@ -156,6 +161,8 @@ def needs_retry(candidate: Candidate) -> bool:
         and not candidate.name.endswith(RETRY_SUFFIX)
         # a fixed-shape copy of a model that passed
         and not candidate.name.endswith(openvino_candidates.STATIC_SUFFIX)
+        # the NNCF model compiled another way: its retry is the NNCF candidate's
+        and not candidate.name.endswith(openvino_candidates.BF16_REST_SUFFIX)
     )
 
 

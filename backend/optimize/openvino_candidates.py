@@ -1,5 +1,6 @@
 """Auto mode's OpenVINO candidates: the pruned (and simplified) ONNX file compiled by
-OpenVINO in each precision this CPU runs natively, and NNCF INT8.
+OpenVINO in each precision this CPU runs natively, and NNCF INT8 (where the CPU runs bf16,
+also with its float layers in bf16: OpenVINO's own default on such a CPU).
 
 Each is verified against the original on the reference inputs exactly as onnxruntime's
 candidates are (same tolerances, same top-1 rule), and the compiled model that passed is
@@ -24,6 +25,7 @@ from opscope.errors import OpscopeError
 
 NNCF_INT8 = "openvino-int8-nncf"
 STATIC_SUFFIX = "-static"
+BF16_REST_SUFFIX = "-bf16"  # an NNCF model compiled with its float layers in bf16
 
 
 def skipped_note(reason: str) -> str:
@@ -39,15 +41,14 @@ def _verified(
     name: str,
     model: Any,
     precision: str,
-    threads: int | None,
+    properties: dict[str, str],
     detail: str,
     spent: float = 0.0,
 ) -> Candidate:
-    """``model`` compiled with ``precision``, run on the reference inputs and compared;
+    """``model`` compiled with ``properties``, run on the reference inputs and compared;
     the step's seconds include ``spent`` making ``model`` (NNCF's quantization)."""
     chain = fork(base.chain, name)
     reference = chain.reference
-    properties = ovr.compile_properties(precision, threads)
     start = time.perf_counter() - spent
     try:
         compiled = ovr.compile_model(model, properties)
@@ -111,11 +112,30 @@ def openvino_candidates(
     except OpscopeError as exc:
         return _failed(precisions, str(exc))
     candidates = [
-        _verified(base, _name(p), model, p, threads, f"OpenVINO CPU, {p} inference precision")
+        _verified(
+            base,
+            _name(p),
+            model,
+            p,
+            ovr.compile_properties(p, threads),
+            f"OpenVINO CPU, {p} inference precision",
+        )
         for p in precisions[:-1]
     ]
-    candidates.append(nncf_candidate(base, model, batches, transformer, threads, exclude_nodes))
-    return candidates + [static_variant(c, threads) for c in candidates if _has_dynamic(c)]
+    nncf = nncf_candidate(base, model, batches, transformer, threads, exclude_nodes)
+    candidates.append(nncf)
+    if "bf16" in precisions and nncf.usable:
+        candidates.append(bf16_rest_variant(base, nncf, threads))
+    return candidates + [static_variant(c) for c in candidates if _has_dynamic(c)]
+
+
+def bf16_rest_variant(base: Candidate, nncf: Candidate, threads: int | None) -> Candidate:
+    """The NNCF model with the layers it left in float computed in bf16 (softmax, layer
+    norms, the nodes kept in float): what OpenVINO runs it as by default on a bf16 CPU."""
+    detail = nncf.chain.steps[-1].detail.split(";")[0] + ", the float layers in bf16"
+    properties = ovr.compile_properties("int8", threads, rest="bf16")
+    name = nncf.name + BF16_REST_SUFFIX
+    return _verified(base, name, nncf.model, "int8", properties, detail)
 
 
 def _has_dynamic(candidate: Candidate) -> bool:
@@ -131,7 +151,7 @@ def fixed_shapes(candidate: Candidate) -> dict[str, list[int]]:
     return {port.any_name: list(inputs[port.any_name].shape) for port in candidate.model.inputs}
 
 
-def static_variant(candidate: Candidate, threads: int | None) -> Candidate:
+def static_variant(candidate: Candidate) -> Candidate:
     """The same OpenVINO model with its dynamic input dimensions fixed to the reference
     inputs' shapes: OpenVINO then plans memory and kernels once (a BERT-like encoder ran
     22% faster here), but the model takes only inputs of exactly those shapes."""
@@ -144,7 +164,8 @@ def static_variant(candidate: Candidate, threads: int | None) -> Candidate:
         precision = candidate.precision
         return Candidate(name, None, error=str(exc), runtime=ovr.RUNTIME, precision=precision)
     detail = f"{candidate.chain.steps[-1].detail.split(';')[0]}, inputs fixed to {_shown(shapes)}"
-    return _verified(_parent(candidate), name, model, candidate.precision, threads, detail)
+    properties = dict(candidate.properties)
+    return _verified(_parent(candidate), name, model, candidate.precision, properties, detail)
 
 
 def _shown(shapes: dict[str, list[int]]) -> str:
@@ -193,4 +214,5 @@ def nncf_candidate(
     kept = f", {len(exclude_nodes)} nodes kept in float" if exclude_nodes else ""
     detail = f"NNCF INT8 ({kind}{len(batches)} calibration batches{kept}), OpenVINO CPU"
     spent = time.perf_counter() - start
-    return _verified(base, name, quantized, "int8", threads, detail, spent)
+    properties = ovr.compile_properties("int8", threads)
+    return _verified(base, name, quantized, "int8", properties, detail, spent)

@@ -272,6 +272,9 @@ def deploy_section(report: dict[str, Any]) -> list[str]:
             "outputs = session.run(None, feed)",
         ]
     precision = report.get("precision", "fp32")
+    rest = (report.get("compile_properties") or {}).get("INFERENCE_PRECISION_HINT")
+    if precision == "int8" and rest in ("bf16", "f16"):
+        precision += f", its float layers in {rest}"
     return [
         "## Deploy",
         "",

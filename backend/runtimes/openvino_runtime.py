@@ -101,13 +101,15 @@ def read_model(path: Path) -> Any:
         return frontend.convert(frontend.load(str(path)))
 
 
-def compile_properties(precision: str, threads: int | None = None) -> dict[str, str]:
+def compile_properties(
+    precision: str, threads: int | None = None, rest: str = "fp32"
+) -> dict[str, str]:
     """The CPU plugin properties a candidate is compiled and measured with.
 
     ``precision`` is fp32 / bf16 / fp16, or int8 (an NNCF model: its quantized layers run in
-    INT8 whatever the hint, the rest in f32). LATENCY: one request at a time, as timed.
+    INT8 whatever the hint, the rest in ``rest``). LATENCY: one request at a time, as timed.
     """
-    hint = PRECISION_HINTS.get(precision, "f32")
+    hint = PRECISION_HINTS.get(rest if precision == "int8" else precision, "f32")
     properties = {"INFERENCE_PRECISION_HINT": hint, "PERFORMANCE_HINT": "LATENCY"}
     if threads:
         properties["INFERENCE_NUM_THREADS"] = str(int(threads))

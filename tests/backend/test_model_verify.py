@@ -10,7 +10,7 @@ import pytest
 from opscope.backend.inputs import random_inputs, read_npz
 from opscope.backend.jobs import JobSpec, run_job
 from opscope.backend.models import InputSpec
-from opscope.backend.verify import compare_outputs
+from opscope.backend.verify import compare_outputs, shortfall
 from opscope.errors import OpscopeError
 
 
@@ -28,6 +28,20 @@ def test_a_changed_decision_is_caught() -> None:
     assert not result.passed and not result.allclose
     assert result.max_abs_diff == 1.0 and result.mean_abs_diff == pytest.approx(2 / 16)
     assert result.top1_agreement == 0.75
+
+
+def test_shortfall_names_the_check_that_failed() -> None:
+    # scores within the tolerance whose near-ties flip: only top-1 agreement fails
+    rng = np.random.default_rng(3)
+    a = rng.standard_normal((200, 5)).astype(np.float32)
+    b = a + rng.normal(0.0, 0.05, a.shape).astype(np.float32)
+    result = compare_outputs([a], [b], rtol=0.0, atol=0.5, min_top1=0.99)
+    assert result.allclose and not result.passed
+    why = shortfall(result.max_abs_diff, result.top1_agreement, result.atol, result.min_top1)
+    assert why.startswith("top-1 agreement ") and why.endswith("below 99%")
+    loose = compare_outputs([a], [a + 1.0], rtol=0.0, atol=0.5)
+    why = shortfall(loose.max_abs_diff, loose.top1_agreement, loose.atol, loose.min_top1)
+    assert why == "max abs diff 1 over the tolerance 0.5"
 
 
 def test_shape_mismatch_is_a_user_error() -> None:

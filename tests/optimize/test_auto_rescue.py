@@ -41,7 +41,7 @@ def _retried(context, name: str, options: OptimizeOptions):
 
 def _check_retry(candidate, retry, note) -> None:
     assert retry is not None and retry.name == candidate.name + int8_retry.RETRY_SUFFIX
-    assert note.startswith(f"{candidate.name} missed the tolerance")
+    assert note.startswith(f"{candidate.name} failed verification (max abs diff ")
     assert f"retried once as {retry.name} with its own worst nodes in float" in note
     assert ("passed" in note) == retry.passed
     # verified like every candidate: its last step compared it with the original

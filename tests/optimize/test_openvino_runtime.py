@@ -81,6 +81,39 @@ def test_bench_runs_ir_and_onnx_in_openvino(cnn_onnx: Path, tmp_path: Path) -> N
     assert plain[0]["runtime"] == "onnxruntime"
 
 
+def _needs_bf16() -> None:
+    from opscope.backend.runtimes import openvino_runtime as ovr
+
+    if "bf16" not in ovr.cpu_precisions():
+        pytest.skip("this CPU lists no BF16 in OpenVINO's OPTIMIZATION_CAPABILITIES")
+
+
+def test_bf16_ir_keeps_its_precision_through_save_load_and_bench(
+    cnn_onnx: Path, cnn_inputs, tmp_path: Path
+) -> None:
+    from opscope.backend.optimize.bench_models import bench_models
+    from opscope.backend.runtimes import openvino_runtime as ovr
+    from opscope.backend.verify import compare_outputs
+
+    _needs_bf16()
+    model = ovr.read_model(cnn_onnx)
+    properties = ovr.compile_properties("bf16")
+    compiled = ovr.compile_model(model, properties)
+    assert ovr.run_precision(model, compiled) == "bf16"
+    want = _onnxruntime_outputs(cnn_onnx, cnn_inputs)
+    measured = ovr.infer_runner(compiled, cnn_inputs)()
+    # bf16 keeps about 3 significant digits: close to fp32, but not equal to it
+    assert 0 < np.abs(measured[0] - want[0]).max() < 0.05 * np.abs(want[0]).max()
+    assert compare_outputs(want, measured, rtol=0.0, atol=0.05 * np.abs(want[0]).max()).passed
+    xml = ovr.save_ir(model, tmp_path / "cnn.xml", properties)[0]
+    loaded, reloaded = ovr.load_for_run(xml)
+    assert ovr.saved_properties(loaded)["INFERENCE_PRECISION_HINT"] == "bf16"
+    assert ovr.run_precision(loaded, reloaded) == "bf16"
+    np.testing.assert_array_equal(ovr.infer_runner(reloaded, cnn_inputs)()[0], measured[0])
+    rows = bench_models([str(xml)], runs=3, warmup=1, progress=lambda *_: None)
+    assert rows[0]["provider"] == "CPU bf16"
+
+
 def test_profile_trace_per_op_table_is_the_counters_sums(
     cnn_onnx: Path, cnn_inputs, tmp_path: Path
 ) -> None:
