@@ -98,7 +98,49 @@ def read_model(path: Path) -> Any:
     load_onnx(path)  # refuses external data outside the model's folder before OpenVINO reads
     with openvino_errors("OpenVINO cannot read the ONNX model"):
         frontend = ov.frontend.FrontEndManager().load_by_framework("onnx")
-        return frontend.convert(frontend.load(str(path)))
+        model = frontend.convert(frontend.load(str(path)))
+        if share_direction_activations(model):
+            model.validate_nodes_and_infer_types()
+        return model
+
+
+RNN_SEQUENCES = ("LSTMSequence", "GRUSequence", "RNNSequence")
+
+
+def share_direction_activations(model: Any) -> int:
+    """Give each bidirectional RNN layer one activation list for both directions where
+    its ONNX node spelled out the same list twice; the number of layers changed.
+
+    tf2onnx writes a Keras Bi-LSTM's activations per direction (six names, the defaults
+    twice); OpenVINO's CPU plugin runs such an LSTM as a TensorIterator loop of cells
+    instead of its RNN kernel, about 3x slower (a 256-wide Bi-LSTM tagger: 22 ms against
+    7.5 ms in bf16). The two spellings compute the same thing.
+    """
+    changed = 0
+    for op in model.get_ordered_ops():
+        if op.get_type_name() not in RNN_SEQUENCES:
+            continue
+        shared = _shared_lists(op.get_attributes())
+        if shared:
+            for key, values in shared.items():
+                op.set_attribute(key, values)
+            changed += 1
+    return changed
+
+
+def _shared_lists(attributes: Mapping[str, Any]) -> dict[str, list] | None:
+    """A bidirectional layer's activation lists (names, alphas, betas) cut to their first
+    half, where each is the same list twice; None where any is not, or none is given."""
+    if attributes.get("direction") != "bidirectional":
+        return None
+    halves = {}
+    for key in ("activations", "activations_alpha", "activations_beta"):
+        values = list(attributes.get(key) or [])
+        half = len(values) // 2
+        if len(values) % 2 or values[:half] != values[half:]:
+            return None
+        halves[key] = values[:half]
+    return halves if halves["activations"] else None
 
 
 def compile_properties(

@@ -131,6 +131,24 @@ def keras_ranker(opt_dir: Path) -> Path:
 
 
 @pytest.fixture(scope="session")
+def keras_bilstm_onnx(opt_dir: Path) -> Path:
+    """A small Keras Bi-LSTM tagger converted by tf2onnx (its LSTM lists its activations
+    once per direction)."""
+    import tensorflow as tf
+    import tf2onnx
+
+    tf.keras.utils.set_random_seed(0)
+    ids = tf.keras.Input(shape=(12,), dtype="int32", name="ids")
+    hidden = tf.keras.layers.Embedding(50, 16)(ids)
+    hidden = tf.keras.layers.Bidirectional(tf.keras.layers.LSTM(8, return_sequences=True))(hidden)
+    model = tf.keras.Model(ids, tf.keras.layers.Dense(4)(hidden))
+    target = opt_dir / "keras_bilstm.onnx"
+    spec = (tf.TensorSpec((None, 12), tf.int32, name="ids"),)
+    tf2onnx.convert.from_keras(model, input_signature=spec, output_path=str(target))
+    return target
+
+
+@pytest.fixture(scope="session")
 def inverse_onnx(opt_dir: Path) -> Path:
     """A model onnxruntime runs and OpenVINO cannot read: MatMul, onnxruntime's contrib
     ``com.microsoft.Inverse`` (no OpenVINO conversion rule), MatMul."""
