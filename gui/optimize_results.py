@@ -9,8 +9,10 @@ from typing import Any
 import pyqtgraph as pg
 from PySide6.QtCore import Qt
 from PySide6.QtWidgets import (
+    QFrame,
     QGridLayout,
     QLabel,
+    QScrollArea,
     QSplitter,
     QTableView,
     QVBoxLayout,
@@ -29,6 +31,7 @@ ORIGINAL_BRUSH = (150, 150, 150)
 OPTIMIZED_BRUSH = (46, 139, 87)
 PASS_STYLE = "background:#2e8b57;color:white;font-weight:700;padding:4px 10px;border-radius:4px"
 FAIL_STYLE = "background:#c0392b;color:white;font-weight:700;padding:4px 10px;border-radius:4px"
+NOTE_LINES = 4.5  # notes shown before they scroll
 
 
 def node_delta_rows(before: dict[str, int], after: dict[str, int]) -> list[list[Any]]:
@@ -278,10 +281,21 @@ class OptimizeResults(QWidget):
         self.deploy_label.setWordWrap(True)
         grid.addWidget(QLabel("Deploy with", self), 3, 0)
         grid.addWidget(self.deploy_label, 3, 1, 1, 2)
-        self.notes = QLabel("<br>".join(f"⚠ {escape(n)}" for n in report.notes), self)
-        self.notes.setWordWrap(True)
-        self.notes.setStyleSheet("color: #a05a00;")
-        self.notes.setVisible(bool(report.notes))
-        grid.addWidget(self.notes, 2, 0, 1, 3)
+        self.notes_area = self._notes_area(report.notes)
+        grid.addWidget(self.notes_area, 2, 0, 1, 3)
         grid.setColumnStretch(2, 1)
         return grid
+
+    def _notes_area(self, notes: list[str]) -> QScrollArea:
+        """The report's notes, scrolling past :data:`NOTE_LINES` lines: a model with many
+        INT8 retries must not push the candidate table off the page."""
+        self.notes = QLabel("<br>".join(f"⚠ {escape(n)}" for n in notes), self)
+        self.notes.setWordWrap(True)
+        self.notes.setStyleSheet("color: #a05a00;")
+        area = QScrollArea(self)
+        area.setWidget(self.notes)
+        area.setWidgetResizable(True)
+        area.setFrameShape(QFrame.Shape.NoFrame)
+        area.setMaximumHeight(int(self.fontMetrics().lineSpacing() * NOTE_LINES) + 4)
+        area.setVisible(bool(notes))
+        return area

@@ -368,11 +368,13 @@ def auto_optimize(
     mark_pareto(candidates)
     chain.steps[:] = final.chain.steps
     chain.current = final.chain.current
+    # notes on the handed-back model first, then the INT8 retries (one per retried model)
     chain.warnings[:] = sorted(
         set(_warnings_of(chain.warnings, final))
         | set(slower_note(reference.adapter.format, final.latency, input_stats))
         | set(_openvino_slower_note(options, reference, final, input_stats))
-        | set(openvino_candidates.static_note(final))
+        | set(openvino_candidates.static_note(final)),
+        key=lambda note: (int8_retry.is_retry_note(note), note),
     )
     progress(Step.AUTO, 1.0, f"chose {final.name} ({final.runtime} {final.precision})")
     rows = [c.to_dict(input_stats) for c in candidates]

@@ -38,6 +38,7 @@ from opscope.errors import OpscopeError
 
 ERROR_BATCHES = 2  # calibration batches the per-node comparison runs on
 RETRY_SUFFIX = "-retry"
+RETRIED = "with its own worst nodes in float"  # the words of every retry's note
 
 
 def _onnx_node_names(candidate: Candidate) -> list[str]:
@@ -138,8 +139,13 @@ def _note(candidate: Candidate, retry: Candidate, nodes: list[str]) -> str:
     outcome = "passed" if retry.passed else f"still failed ({_miss(retry)})"
     return (
         f"{candidate.name} failed verification ({missed}); retried once as {retry.name} "
-        f"with its own worst nodes in float ({shown}): {outcome}"
+        f"{RETRIED} ({shown}): {outcome}"
     )
+
+
+def is_retry_note(note: str) -> bool:
+    """A note :func:`retry` wrote."""
+    return RETRIED in note
 
 
 def _miss(candidate: Candidate) -> str:

@@ -179,8 +179,11 @@ def test_runtime_openvino_with_nothing_that_works_exits_2(
 
 
 def test_int8_that_misses_the_tolerance_is_retried_once_without_its_worst_nodes(
-    cnn_onnx: Path, tmp_path: Path
+    cnn_onnx: Path, tmp_path: Path, qtbot
 ) -> None:
+    from opscope.backend.optimize.int8_retry import is_retry_note
+    from opscope.gui.optimize_results import NOTE_LINES, OptimizeResults
+
     report = _auto(cnn_onnx, tmp_path / "tight.onnx", tolerance=1e-5)
     rows = {c["name"]: c for c in report["candidates"]}
     assert not rows["int8-static-minmax"]["passed"]
@@ -200,3 +203,10 @@ def test_int8_that_misses_the_tolerance_is_retried_once_without_its_worst_nodes(
     chosen = next(c for c in report["candidates"] if c["chosen"])
     assert chosen["passed"]
     json.dumps(report)
+    # notes on the handed-back model come first; the retries' notes scroll on the page
+    retries = [is_retry_note(n) for n in report["notes"]]
+    assert retries == sorted(retries)
+    page = OptimizeResults(convert(report, OptimizeReport))
+    qtbot.addWidget(page)
+    assert page.notes_area.isHidden() == (not report["notes"])
+    assert page.notes_area.maximumHeight() <= page.fontMetrics().lineSpacing() * (NOTE_LINES + 1)
