@@ -19,6 +19,7 @@ from opscope.backend.machine import cpu_flags, cpu_name
 from opscope.backend.optimize.bench import LatencyStats
 from opscope.backend.optimize.chain import Chain
 from opscope.backend.optimize.reference import Reference
+from opscope.backend.runtimes.openvino_runtime import PRECISION_HINTS
 
 LIBRARIES = (
     "onnx",
@@ -272,8 +273,9 @@ def deploy_section(report: dict[str, Any]) -> list[str]:
             "outputs = session.run(None, feed)",
         ]
     precision = report.get("precision", "fp32")
-    rest = (report.get("compile_properties") or {}).get("INFERENCE_PRECISION_HINT")
-    if precision == "int8" and rest in ("bf16", "f16"):
+    hint = (report.get("compile_properties") or {}).get("INFERENCE_PRECISION_HINT")
+    rest = {v: k for k, v in PRECISION_HINTS.items()}.get(hint, "fp32")
+    if precision == "int8" and rest != "fp32":  # an NNCF model's float layers
         precision += f", its float layers in {rest}"
     return [
         "## Deploy",

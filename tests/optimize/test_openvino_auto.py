@@ -104,6 +104,20 @@ def test_bf16_candidates_are_verified_where_the_cpu_lists_bf16(
         assert ovr.run_precision(model, compiled) == report["precision"]  # bf16, or int8
 
 
+def test_deploy_text_says_in_what_an_int8_models_float_layers_run() -> None:
+    from opscope.backend.optimize.report import deploy_section
+    from opscope.backend.runtimes import openvino_runtime as ovr
+
+    def deploy(properties: dict) -> str:
+        report = {"runtime": "openvino", "output": "/m/out.xml", "precision": "int8"}
+        return "\n".join(deploy_section(report | {"compile_properties": properties}))
+
+    mixed = deploy(ovr.compile_properties("int8", rest="bf16"))
+    assert "(int8, its float layers in bf16)" in mixed
+    assert "'INFERENCE_PRECISION_HINT': 'bf16'" in mixed  # compiled as it was measured
+    assert "**openvino** (int8), as" in deploy(ovr.compile_properties("int8"))
+
+
 def test_runtime_onnxruntime_never_yields_openvino(cnn_onnx: Path, tmp_path: Path) -> None:
     report = _auto(cnn_onnx, tmp_path / "ort.onnx", runtime="onnxruntime")
     _rules(report)
