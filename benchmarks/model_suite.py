@@ -292,8 +292,12 @@ def chosen_runner(report: dict[str, Any], inputs: dict[str, np.ndarray]) -> RunO
     return session_runner(onnx_session(Path(report["output"])), inputs)
 
 
-def run_model(name: str, folder: Path, runs: int) -> dict[str, Any]:
-    built = SUITE[name](folder)
+def run_model(
+    name: str, folder: Path, runs: int, suite: dict[str, Callable[[Path], Built]] | None = None
+) -> dict[str, Any]:
+    """Build ``name`` (from ``suite``, by default this suite), auto-optimize it, and measure
+    its framework's serving path against the chosen model; the model's JSON row."""
+    built = (suite or SUITE)[name](folder)
     npz = folder / f"{name}_inputs.npz"
     np.savez(npz, **built.inputs)
     reference = first_output(built.serve())

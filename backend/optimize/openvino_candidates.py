@@ -52,7 +52,7 @@ def _verified(
     start = time.perf_counter() - spent
     try:
         compiled = ovr.compile_model(model, properties)
-        names = ovr.output_names(compiled)
+        names = ovr.output_names(compiled, reference.output_names)
         if names != reference.output_names:
             raise OpscopeError(
                 f"OpenVINO's model returns {', '.join(names)}, "
@@ -148,7 +148,8 @@ def _has_dynamic(candidate: Candidate) -> bool:
 def fixed_shapes(candidate: Candidate) -> dict[str, list[int]]:
     """The reference inputs' shapes, for the inputs the candidate's model takes."""
     inputs = candidate.chain.reference.inputs
-    return {port.any_name: list(inputs[port.any_name].shape) for port in candidate.model.inputs}
+    names = ovr.port_names(candidate.model.inputs, inputs.keys())
+    return {name: list(inputs[name].shape) for name in names}
 
 
 def static_variant(candidate: Candidate) -> Candidate:

@@ -86,7 +86,7 @@ def profile_openvino(
     properties = ovr.saved_properties(model) or ovr.compile_properties(precision)
     compiled = ovr.compile_model(model, properties, profiling=True)
     request = compiled.create_infer_request()
-    feed = {name: inputs[name] for name in ovr.input_names(compiled)}
+    feed = {name: inputs[name] for name in ovr.input_names(compiled, inputs.keys())}
     marker = {"ph": "M", "cat": OPENVINO_CATEGORY, "name": "process_name", "pid": os.getpid()}
     events: list[dict[str, Any]] = [{**marker, "args": {"name": "OpenVINO CPU"}}]
     totals: dict[str, float] = defaultdict(float)

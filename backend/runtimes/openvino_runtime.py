@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import contextlib
 import functools
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Callable, Collection, Iterator, Mapping
 from pathlib import Path
 from typing import Any
 
@@ -165,21 +165,32 @@ def compile_model(model: Any, properties: Mapping[str, str], *, profiling: bool 
         return core().compile_model(model, DEVICE, config)
 
 
-def input_names(compiled: Any) -> list[str]:
-    return [port.any_name for port in compiled.inputs]
+def port_names(ports: Any, known: Collection[str] = ()) -> list[str]:
+    """A name for each port: one of ``known`` where the port's tensor carries it, else its
+    ``any_name``. A tensor can carry several names once OpenVINO fuses layers (a MatMul
+    and its bias Add: both outputs' names), and ``any_name`` is then either of them."""
+    return [
+        next((name for name in sorted(port.get_names()) if name in known), port.any_name)
+        for port in ports
+    ]
 
 
-def output_names(compiled: Any) -> list[str]:
-    return [port.any_name for port in compiled.outputs]
+def input_names(compiled: Any, known: Collection[str] = ()) -> list[str]:
+    return port_names(compiled.inputs, known)
+
+
+def output_names(compiled: Any, known: Collection[str] = ()) -> list[str]:
+    return port_names(compiled.outputs, known)
 
 
 def infer_runner(compiled: Any, inputs: Mapping[str, np.ndarray]) -> RunOnce:
     """One synchronous call of ``compiled`` on the inputs it takes; returns its outputs in
     order, as copies (as onnxruntime's ``run`` does, so timings compare)."""
-    missing = [name for name in input_names(compiled) if name not in inputs]
+    names = input_names(compiled, inputs.keys())
+    missing = [name for name in names if name not in inputs]
     if missing:
         raise OpscopeError(f"no input data for {', '.join(missing)}")
-    feed = {name: inputs[name] for name in input_names(compiled)}
+    feed = {name: inputs[name] for name in names}
     request = compiled.create_infer_request()
 
     def run() -> list[np.ndarray]:
@@ -282,7 +293,7 @@ def intermediate_outputs(
     request = compile_model(clone, compile_properties("fp32")).create_infer_request()
     collected: dict[str, list[np.ndarray]] = {name: [] for name in wanted if name in index}
     for batch in batches:
-        feed = {port.any_name: batch[port.any_name] for port in clone.inputs}
+        feed = {name: batch[name] for name in port_names(clone.inputs, batch.keys())}
         with openvino_errors("OpenVINO failed to run the model"):
             values = request.infer(feed).to_tuple()
         for name, parts in collected.items():

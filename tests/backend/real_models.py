@@ -155,6 +155,18 @@ def transformer(kind: str, *, return_dict: bool = True) -> Any:
     return model_class(config).eval()
 
 
+def token_classifier(tags: int = 9) -> Any:
+    """A BERT token classifier (a tagger) from a small config: a tuple of logits per token."""
+    import transformers as tr
+
+    import_torchvision()
+    config = _small(
+        tr.BertConfig, vocab_size=VOCAB, max_position_embeddings=MAX_POSITIONS, num_labels=tags
+    )
+    config.return_dict = False
+    return tr.BertForTokenClassification(config).eval()
+
+
 def token_batch(sequence: int = SEQUENCE) -> tuple[Any, Any]:
     """Token ids over the whole vocabulary and an attention mask with padding."""
     import torch

@@ -243,6 +243,28 @@ def test_bert_program_optimizes_automatically(
     assert len(chosen) == 1 and chosen[0]["passed"] and report["verify"]["passed"]
 
 
+def test_a_transformers_tagger_has_openvino_candidates(folder: Path, tmp_path: Path) -> None:
+    """OpenVINO fuses the classifier's MatMul and bias Add, and the fused layer's output
+    carries both tensors' names: the candidates still find the model's output ``y``."""
+    pytest.importorskip("openvino")
+    import torch
+
+    from opscope.backend.models.base import quiet_native_output
+
+    model = real.token_classifier()
+    ids, _ = real.token_batch()
+    path = folder / "tagger.onnx"
+    with quiet_native_output():
+        torch.onnx.export(
+            model, (ids,), str(path), input_names=["input_ids"], output_names=["y"], dynamo=False
+        )
+    options = OptimizeOptions(auto=True, runtime="openvino", tolerance=0.05, runs=5, warmup=1)
+    report = optimize_model(path, tmp_path / "tagger.onnx", options, ignore_progress)
+    rows = {c["name"]: c for c in report["candidates"]}
+    assert not rows["openvino-fp32"]["error"] and rows["openvino-fp32"]["passed"]
+    assert report["runtime"] == "openvino" and report["verify"]["passed"]
+
+
 def test_static_int8_calibrates_masked_attention(
     transformer_programs: dict[str, Path], tmp_path: Path
 ) -> None:
