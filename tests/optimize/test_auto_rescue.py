@@ -13,6 +13,7 @@ from opscope.backend.contracts.base import convert
 from opscope.backend.contracts.optimize import OptimizeOptions, OptimizeReport
 from opscope.backend.models import open_model
 from opscope.backend.optimize import auto, int8_retry, prune, screening
+from opscope.backend.optimize.bench import LatencyStats
 from opscope.backend.optimize.chain import Chain, proto_step
 from opscope.backend.optimize.pipeline import optimize_model
 from opscope.backend.optimize.reference import ReferenceSettings, build_reference, work_folder
@@ -81,6 +82,35 @@ def test_fused_onnxruntime_int8_is_retried_from_the_fused_model(
         assert [s.name for s in retry.chain.steps] == [s.name for s in fused.chain.steps] + [
             "int8-dynamic"
         ]
+
+
+def _quick_round(ms: float) -> LatencyStats:
+    return LatencyStats.from_times([ms / 1000.0] * screening.SCREEN_RUNS, batch=1)
+
+
+def test_rescues_run_cheapest_first_within_the_budget(cnn_onnx: Path) -> None:
+    """The rescue order, on real INT8 candidates that miss a tight tolerance: given quick
+    rounds where the costliest rescue ran fastest and the budget fits about that one, the
+    cheapest is still rescued (costly-but-fast first would spend the budget on one)."""
+    options = OptimizeOptions(auto=True, tolerance=1e-5)
+    with work_folder() as folder:
+        context = _built(cnn_onnx, Path(folder), options)
+        minmax = next(c for c in context.all if c.name == screening.STATIC_MINMAX)
+        failing = [c for c in context.all if int8_retry.needs_retry(c)]
+        assert len(failing) >= 2, "the test needs two failing INT8 candidates"
+        by_cost = sorted(failing, key=lambda c: screening.rescue_cost(c, minmax))
+        for c in context.all:  # every passing one slower than every failing one
+            c.screen = _quick_round(100.0) if c.passed else None
+        for rank, c in enumerate(reversed(by_cost)):  # the costliest the fastest
+            c.screen = _quick_round(1.0 + rank)
+        budget = screening.rescue_cost(by_cost[-1], minmax) * 1.05
+        added = screening.rescue(context, options, [], budget_s=budget)
+    cheapest = by_cost[0]
+    if cheapest is minmax:
+        assert any(c.name.startswith("int8-static-") and c.usable for c in added)
+    else:
+        assert cheapest.name + int8_retry.RETRY_SUFFIX in {c.name for c in added}
+    assert "did not fit" not in cheapest.screened_out
 
 
 def test_the_quick_round_leaves_out_only_what_could_not_win(cnn_onnx: Path, tmp_path: Path):
