@@ -354,29 +354,36 @@ def _geomean(values: list[float]) -> float | None:
     return round(math.exp(sum(math.log(v) for v in values) / len(values)), 3) if values else None
 
 
+def run_suite(
+    names: list[str], runs: int, suite: dict[str, Callable[[Path], Built]]
+) -> dict[str, Any]:
+    """Each model's row, printed as it is measured, and the summary of them all."""
+    load_start = [round(v, 2) for v in os.getloadavg()]  # other work shares the machine
+    rows = []
+    with tempfile.TemporaryDirectory() as folder:
+        for name in names:
+            row = run_model(name, Path(folder), runs, suite)
+            print(json.dumps(row), flush=True)
+            rows.append(row)
+    return {
+        "models": rows,
+        "geomean_speedup": _geomean([r["speedup"] for r in rows]),
+        "cpu_flags": cpu_flags(),
+        "auto_seconds_max": max((r["auto_seconds"] for r in rows), default=None),
+        "load_average_start": load_start,
+        "load_average_end": [round(v, 2) for v in os.getloadavg()],
+    }
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--only", help="comma-separated subset of " + ",".join(SUITE))
     parser.add_argument("--runs", type=int, default=30)
     args = parser.parse_args()
     names = args.only.split(",") if args.only else list(SUITE)
-    load_start = [round(v, 2) for v in os.getloadavg()]  # other work shares the machine
-    rows = []
-    with tempfile.TemporaryDirectory() as folder:
-        for name in names:
-            row = run_model(name, Path(folder), args.runs)
-            print(json.dumps(row), flush=True)
-            rows.append(row)
-    compute = [r["speedup"] for r in rows if r["model"] not in OVERHEAD_BOUND]
-    summary = {
-        "models": rows,
-        "geomean_speedup": _geomean([r["speedup"] for r in rows]),
-        "geomean_speedup_compute": _geomean(compute),
-        "cpu_flags": cpu_flags(),
-        "auto_seconds_max": max((r["auto_seconds"] for r in rows), default=None),
-        "load_average_start": load_start,
-        "load_average_end": [round(v, 2) for v in os.getloadavg()],
-    }
+    summary = run_suite(names, args.runs, SUITE)
+    compute = [r["speedup"] for r in summary["models"] if r["model"] not in OVERHEAD_BOUND]
+    summary["geomean_speedup_compute"] = _geomean(compute)
     print(json.dumps(summary))
 
 

@@ -15,15 +15,11 @@ from __future__ import annotations
 
 import argparse
 import json
-import os
 import sys
-import tempfile
 from pathlib import Path
 from typing import Any
 
-from model_suite import Built, _geomean, _torch_built, run_model
-
-from opscope.backend.machine import cpu_flags
+from model_suite import Built, _torch_built, run_suite
 
 # transformers imports torchvision where it is installed; beside the CPU torch wheel that
 # needs the tests' import helper (see the README)
@@ -114,21 +110,7 @@ def main() -> None:
     parser.add_argument("--runs", type=int, default=20)
     args = parser.parse_args()
     names = args.only.split(",") if args.only else list(SUITE)
-    load_start = [round(v, 2) for v in os.getloadavg()]
-    rows = []
-    with tempfile.TemporaryDirectory() as folder:
-        for name in names:
-            row = run_model(name, Path(folder), args.runs, SUITE)
-            print(json.dumps(row), flush=True)
-            rows.append(row)
-    summary = {
-        "models": rows,
-        "geomean_speedup": _geomean([r["speedup"] for r in rows]),
-        "cpu_flags": cpu_flags(),
-        "auto_seconds_max": max((r["auto_seconds"] for r in rows), default=None),
-        "load_average_start": load_start,
-        "load_average_end": [round(v, 2) for v in os.getloadavg()],
-    }
+    summary = run_suite(names, args.runs, SUITE)
     print(json.dumps(summary))
 
 
